@@ -1,0 +1,103 @@
+package ui
+
+import (
+	"bytes"
+	"io"
+	"os"
+
+	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
+)
+
+// IOStreams are the standard streams of a command, with what is known about
+// each of them: whether it is a terminal, and whether colour may be used.
+// Commands never touch os.Stdout directly, so tests can swap the streams and
+// flip the terminal switches.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	inTTY, outTTY, errTTY bool
+	noColor               bool
+	width                 int
+}
+
+// System returns the process's real streams. NO_COLOR (any value) turns colour
+// off, as https://no-color.org asks.
+func System() *IOStreams {
+	s := &IOStreams{
+		In:     os.Stdin,
+		Out:    os.Stdout,
+		ErrOut: os.Stderr,
+		inTTY:  isTerminal(os.Stdin),
+		outTTY: isTerminal(os.Stdout),
+		errTTY: isTerminal(os.Stderr),
+	}
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		s.noColor = true
+	}
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
+		s.width = w
+	} else if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
+		s.width = w
+	}
+	return s
+}
+
+func isTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// Test returns streams backed by buffers, none of them a terminal: the
+// buffers are returned for the test to fill and read.
+func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// IsStdinTTY reports whether standard input is a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.inTTY }
+
+// IsStdoutTTY reports whether standard output is a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.outTTY }
+
+// IsStderrTTY reports whether standard error is a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.errTTY }
+
+// SetStdinTTY overrides the detection, for tests.
+func (s *IOStreams) SetStdinTTY(v bool) { s.inTTY = v }
+
+// SetStdoutTTY overrides the detection, for tests.
+func (s *IOStreams) SetStdoutTTY(v bool) { s.outTTY = v }
+
+// SetStderrTTY overrides the detection, for tests.
+func (s *IOStreams) SetStderrTTY(v bool) { s.errTTY = v }
+
+// SetNoColor turns colour off whatever the terminals say (--no-color).
+func (s *IOStreams) SetNoColor(v bool) { s.noColor = v }
+
+// SetWidth overrides the terminal width, for tests.
+func (s *IOStreams) SetWidth(w int) { s.width = w }
+
+// ColorEnabled reports whether colour may be written to standard output.
+func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
+
+// ColorEnabledStderr reports whether colour may be written to standard error.
+func (s *IOStreams) ColorEnabledStderr() bool { return s.errTTY && !s.noColor }
+
+// CanPrompt reports whether the user can be asked a question: both standard
+// input and standard error must be terminals.
+func (s *IOStreams) CanPrompt() bool { return s.inTTY && s.errTTY }
+
+// TerminalWidth is the width to draw for: the terminal's, or 80 when the
+// output is not a terminal (so piped output stays stable).
+func (s *IOStreams) TerminalWidth() int {
+	if s.width > 0 {
+		return s.width
+	}
+	return DefaultWidth
+}
+
+// DefaultWidth is the drawing width when no terminal says otherwise.
+const DefaultWidth = 80

@@ -1,0 +1,59 @@
+package ui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestStylesPlainWithoutColor(t *testing.T) {
+	s := NewStyles(&bytes.Buffer{}, false)
+	if got := s.Failed.Render("FAILED"); got != "FAILED" {
+		t.Errorf("Failed.Render without colour = %q, want plain text", got)
+	}
+}
+
+func TestStylesColorIsANSI(t *testing.T) {
+	s := NewStyles(&bytes.Buffer{}, true)
+	got := s.OK.Render("SUCCEEDED")
+	if !strings.Contains(got, "\x1b[") || !strings.Contains(got, "SUCCEEDED") {
+		t.Errorf("OK.Render with colour = %q, want an ANSI sequence around the text", got)
+	}
+}
+
+func TestColorDecision(t *testing.T) {
+	tests := []struct {
+		name            string
+		tty, noColor    bool
+		wantOut, wantEr bool
+	}{
+		{"terminal", true, false, true, true},
+		{"terminal with NO_COLOR", true, true, false, false},
+		{"pipe", false, false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, _, _, _ := Test()
+			s.SetStdoutTTY(tt.tty)
+			s.SetStderrTTY(tt.tty)
+			s.SetNoColor(tt.noColor)
+			if got := s.ColorEnabled(); got != tt.wantOut {
+				t.Errorf("ColorEnabled() = %v, want %v", got, tt.wantOut)
+			}
+			if got := s.ColorEnabledStderr(); got != tt.wantEr {
+				t.Errorf("ColorEnabledStderr() = %v, want %v", got, tt.wantEr)
+			}
+		})
+	}
+}
+
+func TestTerminalWidthDefault(t *testing.T) {
+	s, _, _, _ := Test()
+	if got := s.TerminalWidth(); got != DefaultWidth {
+		t.Errorf("TerminalWidth() = %d, want %d", got, DefaultWidth)
+	}
+	s.SetWidth(160)
+	if got := s.TerminalWidth(); got != 160 {
+		t.Errorf("TerminalWidth() after SetWidth(160) = %d", got)
+	}
+}
