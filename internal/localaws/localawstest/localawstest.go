@@ -1,0 +1,38 @@
+package localawstest
+
+import (
+	"context"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/batchxray/batchxray/internal/localaws"
+)
+
+// Start serves a new stand-in on a loopback port for the test's lifetime and
+// returns it with a config for the unmodified SDK: the stand-in's URL as the
+// base endpoint, its region, and dummy static credentials. Retries are off
+// unless the test asks for them, so injected errors reach the caller.
+func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
+	t.Helper()
+	srv := localaws.New(opts)
+	ts := httptest.NewServer(srv)
+	srv.SetEndpoint(ts.URL)
+	t.Cleanup(func() {
+		ts.Close()
+		_ = srv.Close()
+	})
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithRegion(srv.Options().Region),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", "")),
+		config.WithBaseEndpoint(ts.URL),
+		config.WithRetryMaxAttempts(1),
+	)
+	if err != nil {
+		t.Fatalf("load config for the stand-in: %v", err)
+	}
+	return srv, cfg
+}

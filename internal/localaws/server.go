@@ -1,0 +1,205 @@
+package localaws
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jonboulle/clockwork"
+
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+)
+
+// Options configure the stand-in. The zero value is usable.
+type Options struct {
+	// Account is the AWS account ID in every ARN (default 000000000000).
+	Account string
+	// Region is the region in every ARN (default us-east-1).
+	Region string
+	// Clock drives every delay and timestamp (default the real clock).
+	Clock clockwork.Clock
+	// Logger logs each request at debug level (default discard).
+	Logger *slog.Logger
+
+	// Latency is added to every call, as a real endpoint's round trip.
+	Latency time.Duration
+	// ThrottleRate is the share of calls (0 to 1) answered with the
+	// service's own throttling error. The choice is deterministic: with 0.25,
+	// every fourth call is throttled.
+	ThrottleRate float64
+	// IAMPropagation is how long a new role or instance profile stays
+	// invisible to the other services, as IAM's eventual consistency.
+	IAMPropagation time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Account == "" {
+		o.Account = "000000000000"
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// Call is one request the stand-in answered, for tests that count calls.
+type Call struct {
+	Service   string
+	Operation string
+}
+
+// Mutating reports whether the call changes state, by AWS's naming: reads
+// are Describe, Get, List, BatchGet, Head, Filter, Lookup.
+func (c Call) Mutating() bool {
+	for _, p := range []string{"Describe", "Get", "List", "BatchGet", "Head", "Filter", "Lookup"} {
+		if strings.HasPrefix(c.Operation, p) {
+			return false
+		}
+	}
+	return c.Operation != ""
+}
+
+// Server is the stand-in's HTTP endpoint.
+type Server struct {
+	opts     Options
+	services map[string]Service
+	// mounts are handlers served by path prefix whatever the signature
+	// says (the OCI registry at /v2/).
+	mounts map[string]http.Handler
+
+	endpoint atomic.Pointer[string]
+	// closers stop the services' background work, in order.
+	closers []func()
+
+	mu       sync.Mutex
+	calls    []Call
+	throttle float64
+	faults   []*fault
+}
+
+type fault struct {
+	service, operation string
+	err                *awsproto.Error
+	remaining          int
+}
+
+// Options returns the options the server runs with, defaults filled in.
+func (s *Server) Options() Options { return s.opts }
+
+// Calls returns every call answered so far, in order.
+func (s *Server) Calls() []Call {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Call(nil), s.calls...)
+}
+
+// ResetCalls forgets the calls answered so far.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// InjectFault makes the next times calls of service's operation fail with
+// err, before the service sees them (times < 0: every call).
+func (s *Server) InjectFault(service, operation string, err *awsproto.Error, times int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &fault{service, operation, err, times})
+}
+
+// credentialScope matches the service in a SigV4 Authorization header:
+// Credential=AKID/20260101/us-east-1/iam/aws4_request.
+var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request`)
+
+// serviceName is the service a request is for: the SigV4 credential scope,
+// else a presigned URL's X-Amz-Credential, else the first label of the host
+// (iam.amazonaws.com), else "".
+func serviceName(r *http.Request) string {
+	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		return m[1]
+	}
+	if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
+		if parts := strings.Split(c, "/"); len(parts) == 5 {
+			return parts[3]
+		}
+	}
+	host := r.Host
+	if i := strings.IndexByte(host, '.'); i > 0 {
+		return host[:i]
+	}
+	return ""
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for prefix, h := range s.mounts {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			h.ServeHTTP(w, r)
+			return
+		}
+	}
+	name := serviceName(r)
+	svc, ok := s.services[name]
+	if !ok {
+		s.opts.Logger.Debug("unknown service", "service", name, "method", r.Method, "path", r.URL.Path)
+		awsproto.WriteJSONError(w, awsproto.Errorf(http.StatusBadRequest, "UnknownService",
+			"batchxray local does not serve the service %q (from the request's SigV4 credential scope)", name))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		svc.WriteError(w, r, awsproto.Errorf(http.StatusBadRequest, "IncompleteBody", "read request body: %v", err))
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	op := svc.Operation(r, body)
+	s.opts.Logger.Debug("request", "service", name, "operation", op, "method", r.Method, "path", r.URL.Path)
+
+	if s.opts.Latency > 0 {
+		select {
+		case <-s.opts.Clock.After(s.opts.Latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	if e := s.admit(name, op, svc); e != nil {
+		s.opts.Logger.Debug("injected error", "service", name, "operation", op, "code", e.Code)
+		svc.WriteError(w, r, e)
+		return
+	}
+	svc.ServeHTTP(w, r)
+}
+
+// admit records the call and decides whether an injected fault or the
+// throttle answers it instead of the service.
+func (s *Server) admit(service, op string, svc Service) *awsproto.Error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = append(s.calls, Call{service, op})
+	for _, f := range s.faults {
+		if f.service == service && f.operation == op && f.remaining != 0 {
+			f.remaining--
+			return f.err
+		}
+	}
+	if s.opts.ThrottleRate > 0 {
+		s.throttle += s.opts.ThrottleRate
+		if s.throttle >= 1 {
+			s.throttle--
+			return svc.ThrottleError()
+		}
+	}
+	return nil
+}
