@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+	"github.com/batchxray/batchxray/internal/localaws/iam"
+	"github.com/batchxray/batchxray/internal/localaws/sts"
 )
 
 // New returns a stand-in with every service, ready to serve.
@@ -17,6 +19,8 @@ func New(opts Options) *Server {
 	env := awsproto.Env{Account: opts.Account, Region: opts.Region, Clock: opts.Clock, Logger: opts.Logger}
 	_ = env
 	// Services are registered here by their SigV4 signing name.
+	s.services["iam"] = iam.New(env, opts.IAMPropagation)
+	s.services["sts"] = sts.New(env)
 	return s
 }
 
