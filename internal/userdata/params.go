@@ -1,7 +1,6 @@
 package userdata
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"regexp"
@@ -67,20 +66,20 @@ var (
 // becomes arm64). Build and Parse both go through it, so two Params that build
 // the same document normalise to the same value.
 func (p Params) Normalize() (Params, error) {
-	var errs []error
+	var errs []string
 	if p.Region == "" {
-		errs = append(errs, errors.New("region is required"))
+		errs = append(errs, "region is required")
 	} else if !regionRE.MatchString(p.Region) {
-		errs = append(errs, fmt.Errorf("region %q is not a region name such as us-east-1", p.Region))
+		errs = append(errs, fmt.Sprintf("region %q is not a region name such as us-east-1", p.Region))
 	} else {
 		part := partitionOf(p.Region)
 		switch {
 		case p.Partition == "":
 			p.Partition = part
 		case p.Partition != "aws" && p.Partition != "aws-cn" && p.Partition != "aws-us-gov":
-			errs = append(errs, fmt.Errorf("partition %q is not one of aws, aws-cn, aws-us-gov", p.Partition))
+			errs = append(errs, fmt.Sprintf("partition %q is not one of aws, aws-cn, aws-us-gov", p.Partition))
 		case p.Partition != part:
-			errs = append(errs, fmt.Errorf("partition %q does not match region %s, which is in %s", p.Partition, p.Region, part))
+			errs = append(errs, fmt.Sprintf("partition %q does not match region %s, which is in %s", p.Partition, p.Region, part))
 		}
 	}
 
@@ -90,52 +89,51 @@ func (p Params) Normalize() (Params, error) {
 	case "arm64", "aarch64":
 		p.Arch = "arm64"
 	case "":
-		errs = append(errs, errors.New("architecture is required (x86_64 or arm64)"))
+		errs = append(errs, "architecture is required (x86_64 or arm64)")
 	default:
-		errs = append(errs, fmt.Errorf("architecture %q is not x86_64 or arm64", p.Arch))
+		errs = append(errs, fmt.Sprintf("architecture %q is not x86_64 or arm64", p.Arch))
 	}
 
 	if p.Version == "" {
 		p.Version = DefaultVersion
 	} else if !versionRE.MatchString(p.Version) {
-		errs = append(errs, fmt.Errorf("daemon version %q is not 3.x or a release such as 3.3.13", p.Version))
+		errs = append(errs, fmt.Sprintf("daemon version %q is not 3.x or a release such as 3.3.13", p.Version))
 	}
 
 	if p.Daemon != nil {
-		d, err := p.Daemon.normalize()
-		if err != nil {
-			errs = append(errs, err)
-		}
+		d, derrs := p.Daemon.normalize()
+		errs = append(errs, derrs...)
 		p.Daemon = &d
 	}
-	if err := errors.Join(errs...); err != nil {
-		return Params{}, fmt.Errorf("user data parameters: %w", err)
+	if len(errs) > 0 {
+		// All problems at once, on one line, so they are fixed in one go.
+		return Params{}, fmt.Errorf("user data parameters: %s", strings.Join(errs, "; "))
 	}
 	return p, nil
 }
 
-func (d DaemonSettings) normalize() (DaemonSettings, error) {
-	var errs []error
+func (d DaemonSettings) normalize() (DaemonSettings, []string) {
+	var errs []string
 	if d.UDPAddress == "" {
 		d.UDPAddress = defaultDaemonAddress
 	} else if err := checkAddress(d.UDPAddress); err != nil {
-		errs = append(errs, fmt.Errorf("daemon UDP address: %w", err))
+		errs = append(errs, fmt.Sprintf("daemon UDP address: %v", err))
 	}
 	if d.TCPAddress == "" {
 		d.TCPAddress = defaultDaemonAddress
 	} else if err := checkAddress(d.TCPAddress); err != nil {
-		errs = append(errs, fmt.Errorf("daemon TCP address: %w", err))
+		errs = append(errs, fmt.Sprintf("daemon TCP address: %v", err))
 	}
 	if d.LogLevel == "" {
 		d.LogLevel = "prod"
 	} else if !slices.Contains(logLevels, d.LogLevel) {
-		errs = append(errs, fmt.Errorf("daemon log level %q is not one of %s", d.LogLevel, strings.Join(logLevels, ", ")))
+		errs = append(errs, fmt.Sprintf("daemon log level %q is not one of %s", d.LogLevel, strings.Join(logLevels, ", ")))
 	}
 	// The daemon refuses buffers under 3 MB; 0 means its own default.
 	if d.BufferMB < 0 || d.BufferMB > 0 && d.BufferMB < 3 {
-		errs = append(errs, fmt.Errorf("daemon buffer %d MB: use 0 for the daemon's default or at least 3", d.BufferMB))
+		errs = append(errs, fmt.Sprintf("daemon buffer %d MB: use 0 for the daemon's default or at least 3", d.BufferMB))
 	}
-	return d, errors.Join(errs...)
+	return d, errs
 }
 
 // checkAddress accepts host:port with a numeric port in 1–65535 and a host

@@ -28,10 +28,10 @@ if [[ -n "${STUB_CURL_FAIL:-}" ]]; then
 fi
 printf 'rpm' >"$out"`,
 	// The package managers fail unless the RPM was downloaded first.
-	"dnf": `[[ -f "${!#}" ]]`,
-	"yum": `[[ -f "${!#}" ]]`,
+	"dnf":       `[[ -f "${!#}" ]]`,
+	"yum":       `[[ -f "${!#}" ]]`,
 	"systemctl": `if [[ "$1" == is-active ]]; then exit "${STUB_ACTIVE_RC:-0}"; fi`,
-	"logger": `echo "batchxray-userdata: ${!#}" >&2`,
+	"logger":    `echo "batchxray-userdata: ${!#}" >&2`,
 }
 
 // realTools are the ordinary commands the script also needs; the test links

@@ -393,8 +393,8 @@ func TestBuildRejectsBadInputs(t *testing.T) {
 
 	// Every problem is reported at once, so a user fixes them in one go.
 	_, err := Build(Params{Region: "useast1", Arch: "sparc"})
-	if err == nil || !strings.Contains(err.Error(), "useast1") || !strings.Contains(err.Error(), "sparc") {
-		t.Errorf("Build with two bad fields: error %v, want both reported", err)
+	if err == nil || !strings.Contains(err.Error(), "useast1") || !strings.Contains(err.Error(), "sparc") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("Build with two bad fields: error %q, want both reported on one line", err)
 	}
 }
 
