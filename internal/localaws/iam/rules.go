@@ -35,7 +35,6 @@ const (
 	maxPath              = 512
 	maxDescription       = 1000
 	maxTags              = 50
-	maxManagedPerRole    = 10
 	maxInlinePolicyChars = 10240
 	minSessionDuration   = 3600
 	maxSessionDuration   = 43200
