@@ -1,0 +1,181 @@
+package provision
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/smithy-go"
+	"github.com/jonboulle/clockwork"
+)
+
+// Action is what up or down does, or would do, to one resource.
+type Action string
+
+// The actions, as the plan and the progress lines spell them.
+const (
+	Create    Action = "create"
+	Update    Action = "update"
+	Unchanged Action = "unchanged"
+	Delete    Action = "delete"
+	Absent    Action = "absent"
+	// NotOurs is a same-named resource without the stack's tag: up refuses
+	// to adopt it and down leaves it alone.
+	NotOurs Action = "not-ours"
+)
+
+// Result is the outcome for one resource; its JSON form is stable.
+type Result struct {
+	Kind   string `json:"kind"`
+	Name   string `json:"name"`
+	ID     string `json:"id,omitempty"`
+	ARN    string `json:"arn,omitempty"`
+	Action Action `json:"action"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Event is progress: a resource's step starting (Done false) or ending.
+type Event struct {
+	Result
+	Done bool
+	Err  error
+}
+
+// Observer receives progress events; it may be called concurrently.
+type Observer func(Event)
+
+// Provisioner creates and removes one stack.
+type Provisioner struct {
+	names  Names
+	region string
+
+	iam   iamAPI
+	s3    s3API
+	ecr   ecrAPI
+	ec2   ec2API
+	logs  logsAPI
+	xray  xrayAPI
+	batch batchAPI
+
+	clock   clockwork.Clock
+	log     *slog.Logger
+	observe Observer
+	// waits bounds the waits for Batch's asynchronous states.
+	waits WaitOptions
+
+	mu      sync.Mutex
+	results []Result
+}
+
+// WaitOptions bound the waits for Batch's compute environments and queues
+// and for IAM propagation.
+type WaitOptions struct {
+	MinDelay, MaxDelay, MaxWait time.Duration
+}
+
+// Options configure a Provisioner.
+type Options struct {
+	Clock    clockwork.Clock
+	Logger   *slog.Logger
+	Observer Observer
+	Waits    WaitOptions
+}
+
+// New returns a provisioner for the named stack, using the clients of cfg.
+func New(cfg aws.Config, names Names, o Options) *Provisioner {
+	if o.Clock == nil {
+		o.Clock = clockwork.NewRealClock()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Observer == nil {
+		o.Observer = func(Event) {}
+	}
+	if o.Waits.MaxWait == 0 {
+		o.Waits = WaitOptions{MinDelay: 2 * time.Second, MaxDelay: 15 * time.Second, MaxWait: 15 * time.Minute}
+	}
+	return &Provisioner{
+		names:   names,
+		region:  cfg.Region,
+		iam:     iam.NewFromConfig(cfg),
+		s3:      s3.NewFromConfig(cfg),
+		ecr:     ecr.NewFromConfig(cfg),
+		ec2:     ec2.NewFromConfig(cfg),
+		logs:    cloudwatchlogs.NewFromConfig(cfg),
+		xray:    xray.NewFromConfig(cfg),
+		batch:   batch.NewFromConfig(cfg),
+		clock:   o.Clock,
+		log:     o.Logger,
+		observe: o.Observer,
+		waits:   o.Waits,
+	}
+}
+
+// step runs one resource's step between a start and an end event, and
+// keeps its result.
+func (p *Provisioner) step(kind, name string, f func() (Result, error)) (Result, error) {
+	p.observe(Event{Result: Result{Kind: kind, Name: name}})
+	r, err := f()
+	r.Kind, r.Name = kind, name
+	if err != nil {
+		err = fmt.Errorf("%s %s: %w", kind, name, err)
+	}
+	p.observe(Event{Result: r, Done: true, Err: err})
+	if err == nil {
+		p.mu.Lock()
+		p.results = append(p.results, r)
+		p.mu.Unlock()
+	}
+	return r, err
+}
+
+// errorCode is the AWS error code of err, or "".
+func errorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// isCode reports whether err is an AWS error with one of the codes.
+func isCode(err error, codes ...string) bool {
+	c := errorCode(err)
+	for _, want := range codes {
+		if c == want {
+			return true
+		}
+	}
+	return false
+}
+
+// NotOursError is a resource with the stack's name that does not carry the
+// stack's tag: batchxray neither adopts nor deletes it.
+type NotOursError struct {
+	Kind, Name, Stack string
+}
+
+func (e *NotOursError) Error() string {
+	return fmt.Sprintf("%s %q exists but is not tagged %s=%s, so it is not this stack's: remove or rename it, or use another --stack", e.Kind, e.Name, TagKey, e.Stack)
+}
+
+// stackTags are the tags every resource carries.
+func (p *Provisioner) stackTags() map[string]string {
+	return map[string]string{TagKey: p.names.Stack, "batchxray:managed-by": "batchxray"}
+}
+
+// owned reports whether a tag set marks the resource as this stack's.
+func (p *Provisioner) owned(tags map[string]string) bool {
+	return tags[TagKey] == p.names.Stack
+}
