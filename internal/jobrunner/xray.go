@@ -1,0 +1,229 @@
+package jobrunner
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
+	"github.com/aws/aws-xray-sdk-go/v2/strategy/sampling"
+	"github.com/aws/aws-xray-sdk-go/v2/xray"
+	"github.com/aws/aws-xray-sdk-go/v2/xraylog"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/batchxray/batchxray/internal/jobrunner/daemonenv"
+)
+
+// The SDK's package reads AWS_XRAY_DAEMON_ADDRESS while it initialises;
+// daemonenv hid it from that, and this package initialises after the SDK's.
+func init() { daemonenv.Restore() }
+
+var (
+	_ tracer = (*xrayTracer)(nil)
+	_ span   = (*xraySpan)(nil)
+)
+
+// metadataNamespace keeps our metadata apart from the SDK's own.
+const metadataNamespace = "batchxray"
+
+// xrayTracer is the tracer on the X-Ray SDK for Go. Its configuration rides
+// in the context (xray.ContextWithConfig), never in the SDK's globals, so
+// nothing outside the job is affected and two jobs in one test process do
+// not share a daemon address.
+type xrayTracer struct {
+	cfg xray.Config
+}
+
+// newXRayTracer sends to the daemon at udp and samples at rate. A rate of 1
+// forces sampling (the SDK's default is the first request a second, then 5%,
+// and a fresh process decides before centralized rules arrive); below 1 the
+// fixed target is 0, since a job's one segment would otherwise always fall
+// in the first-a-second reservoir and the rate would mean nothing.
+func newXRayTracer(udp *net.UDPAddr, rate float64, serviceVersion string) (*xrayTracer, error) {
+	setSDKLogger()
+	target := 0
+	if rate >= 1 {
+		rate, target = 1, 1
+	}
+	manifest := fmt.Sprintf(`{"version": 2, "default": {"fixed_target": %d, "rate": %g}, "rules": []}`, target, rate)
+	ss, err := sampling.NewLocalizedStrategyFromJSONBytes([]byte(manifest))
+	if err != nil {
+		return nil, fmt.Errorf("build the sampling strategy: %w", err)
+	}
+	em, err := xray.NewDefaultEmitter(udp)
+	if err != nil {
+		return nil, fmt.Errorf("build the X-Ray emitter: %w", err)
+	}
+	return &xrayTracer{cfg: xray.Config{
+		SamplingStrategy: ss,
+		Emitter:          pinnedEmitter{em},
+		ServiceVersion:   serviceVersion,
+	}}, nil
+}
+
+// pinnedEmitter keeps the address it was built with: the SDK re-reads
+// AWS_XRAY_DAEMON_ADDRESS from the process environment when a configuration
+// is applied and would point the emitter there, but the job has already
+// validated and resolved the address it means to use.
+type pinnedEmitter struct{ *xray.DefaultEmitter }
+
+func (pinnedEmitter) RefreshEmitterWithAddress(*net.UDPAddr) {}
+
+var setSDKLoggerOnce sync.Once
+
+// setSDKLogger sends the SDK's warnings to stderr: its default logger writes
+// to stdout, which in wrap mode belongs to the user's command. SetLogger is
+// not safe to call concurrently, hence once.
+func setSDKLogger() {
+	setSDKLoggerOnce.Do(func() { xray.SetLogger(sdkLogger{}) })
+}
+
+type sdkLogger struct{}
+
+func (sdkLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
+	if level >= xraylog.LogLevelWarn {
+		fmt.Fprintf(os.Stderr, "batchxray: x-ray sdk: %s: %s\n", level, msg)
+	}
+}
+
+func (t *xrayTracer) Begin(ctx context.Context, name string) (context.Context, span) {
+	if xray.SdkDisabled() {
+		return ctx, &xraySpan{}
+	}
+	// The SDK watches the segment's context and, when it is done, sends the
+	// segment from a goroutine of its own. Only End may end this context, so
+	// the one send is End's, made before it returns.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ctx, err := xray.ContextWithConfig(ctx, t.cfg)
+	if err != nil {
+		// Only a malformed AWS_XRAY_DAEMON_ADDRESS gets here, and that was
+		// validated before: say so rather than lose it.
+		fmt.Fprintf(os.Stderr, "batchxray: x-ray sdk: %v\n", err)
+	}
+	ctx, seg := xray.BeginSegment(ctx, name)
+	return ctx, &xraySpan{seg: seg, root: true, cancel: cancel}
+}
+
+func (t *xrayTracer) BeginChild(ctx context.Context, name string) (context.Context, span) {
+	ctx, seg := xray.BeginSubsegment(ctx, name)
+	return ctx, &xraySpan{seg: seg}
+}
+
+func (t *xrayTracer) HTTPClient(base *http.Client) *http.Client { return xray.Client(base) }
+
+func (t *xrayTracer) InstrumentAWS(cfg *aws.Config) {
+	awsv2.AWSV2Instrumentor(&cfg.APIOptions)
+	cfg.APIOptions = append(cfg.APIOptions, recordS3Bucket)
+}
+
+// recordS3Bucket adds the bucket to the S3 subsegment, as the X-Ray SDKs for
+// other languages do; the awsv2 instrumentor records only the operation,
+// region and request ID. Added after the instrumentor's own middleware, it
+// runs inside it and finds the S3 subsegment in the context.
+func recordS3Bucket(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("BatchxrayRecordS3Bucket", func(
+		ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler,
+	) (middleware.InitializeOutput, middleware.Metadata, error) {
+		if p, ok := in.Parameters.(*s3.PutObjectInput); ok && p.Bucket != nil {
+			if seg := xray.GetSegment(ctx); seg != nil {
+				seg.Lock()
+				seg.GetAWS()["bucket_name"] = *p.Bucket
+				seg.Unlock()
+			}
+		}
+		return next.HandleInitialize(ctx, in)
+	}), middleware.After)
+}
+
+// xraySpan is a segment (root) or subsegment. A zero xraySpan is what the
+// job gets with AWS_XRAY_SDK_DISABLED=true: every method does nothing.
+type xraySpan struct {
+	seg    *xray.Segment
+	root   bool
+	cancel context.CancelFunc
+}
+
+func (s *xraySpan) live() bool { return s.seg != nil && s.seg.ParentSegment != nil }
+
+func (s *xraySpan) TraceID() string {
+	if !s.live() {
+		return ""
+	}
+	return s.seg.ParentSegment.TraceID
+}
+
+func (s *xraySpan) Sampled() bool { return s.live() && s.seg.ParentSegment.Sampled }
+
+func (s *xraySpan) Header() string {
+	if !s.live() {
+		return ""
+	}
+	return s.seg.DownstreamHeader().String()
+}
+
+func (s *xraySpan) Annotate(key string, value any) {
+	if s.live() {
+		_ = s.seg.AddAnnotation(key, value) // only fails on a value type we never pass
+	}
+}
+
+func (s *xraySpan) Metadata(key string, value any) {
+	if s.live() {
+		_ = s.seg.AddMetadataToNamespace(metadataNamespace, key, value)
+	}
+}
+
+func (s *xraySpan) End(err error) {
+	if !s.live() {
+		return
+	}
+	seg := s.seg
+	if !s.root {
+		switch classify(err) {
+		case outcomeOK:
+			seg.Close(nil)
+		case outcomeError:
+			seg.Lock()
+			markFailed(seg, outcomeError, err)
+			seg.Unlock()
+			seg.Close(nil)
+		case outcomeFault:
+			seg.Close(err) // the SDK marks a closing error as a fault
+		}
+		return
+	}
+	// The root is closed and sent here rather than with seg.Close: Close
+	// sends only once every subsegment has closed, and it races the SDK's
+	// context watcher, which can send the segment a second time. Emit wants
+	// the segment write-locked.
+	seg.Lock()
+	seg.EndTime = float64(time.Now().UnixNano()) / float64(time.Second)
+	seg.InProgress = false
+	markFailed(seg, classify(err), err)
+	if !seg.Dummy && !seg.Emitted {
+		seg.Emitted = true
+		seg.GetConfiguration().Emitter.Emit(seg)
+	}
+	seg.Unlock()
+	s.cancel() // ends the watcher, which finds the segment sent
+}
+
+// markFailed records err on a locked segment.
+func markFailed(seg *xray.Segment, o outcome, err error) {
+	switch o {
+	case outcomeOK:
+		return
+	case outcomeError:
+		seg.Error = true
+	case outcomeFault:
+		seg.Fault = true
+	}
+	fs := seg.ParentSegment.GetConfiguration().ExceptionFormattingStrategy
+	seg.GetCause().Exceptions = append(seg.GetCause().Exceptions, fs.ExceptionFromError(err))
+}
