@@ -15,13 +15,9 @@ import (
 // the repository already holds it. internal/image implements it.
 type ImagePublisher interface {
 	// Publish returns the reference of the image in repository and whether
-	// it pushed anything; with dryRun it only looks.
-	Publish(ctx context.Context, repository string, auth RegistryAuth, dryRun bool) (ref string, pushed bool, err error)
-}
-
-// RegistryAuth is a registry login, from ECR's authorization token.
-type RegistryAuth struct {
-	Username, Password string
+	// it pushed anything; with dryRun it only looks. The login comes from
+	// ECR's authorization token.
+	Publish(ctx context.Context, repository, username, password string, dryRun bool) (ref string, pushed bool, err error)
 }
 
 // ensureRepository creates or checks the stack's ECR repository and
@@ -82,7 +78,7 @@ func (p *Provisioner) ensureImage(ctx context.Context, dry bool, pub ImagePublis
 	if !ok {
 		return Result{}, fmt.Errorf("decode registry login: not user:password")
 	}
-	ref, pushed, err := pub.Publish(ctx, repoURI, RegistryAuth{user, pass}, dry)
+	ref, pushed, err := pub.Publish(ctx, repoURI, user, pass, dry)
 	if err != nil {
 		return Result{}, err
 	}
