@@ -5,6 +5,7 @@ import (
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/iam"
+	"github.com/batchxray/batchxray/internal/localaws/s3"
 	"github.com/batchxray/batchxray/internal/localaws/sts"
 )
 
@@ -21,6 +22,7 @@ func New(opts Options) *Server {
 	// Services are registered here by their SigV4 signing name.
 	s.services["iam"] = iam.New(env, opts.IAMPropagation)
 	s.services["sts"] = sts.New(env)
+	s.services["s3"] = s3.New(env, s.Endpoint)
 	return s
 }
 
