@@ -1,0 +1,284 @@
+package xray
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// store keeps every trace in memory, in a map by ID and in a slice sorted by
+// the epoch in the trace ID, so a time window query reads only its window.
+type store struct {
+	traces  map[string]*trace
+	byEpoch []*trace // ascending (epoch, id)
+}
+
+func newStore() store { return store{traces: map[string]*trace{}} }
+
+// trace is one trace's documents and the summary computed from them.
+type trace struct {
+	id       string
+	epoch    int64
+	docs     []*document // in order of first arrival
+	revision int32
+	sum      summary
+}
+
+type document struct {
+	raw []byte
+	seg *segDoc
+}
+
+func (t *trace) less(epoch int64, id string) bool {
+	return t.epoch < epoch || t.epoch == epoch && t.id < id
+}
+
+// put adds or replaces a validated document and recomputes its trace's
+// summary.
+func (st *store) put(d *segDoc, raw []byte) {
+	t := st.traces[d.TraceID]
+	if t == nil {
+		t = &trace{id: d.TraceID, epoch: traceEpoch(d.TraceID)}
+		st.traces[t.id] = t
+		// Traces mostly arrive in epoch order, so this is nearly always an
+		// append.
+		i := sort.Search(len(st.byEpoch), func(i int) bool { return !st.byEpoch[i].less(t.epoch, t.id) })
+		st.byEpoch = slices.Insert(st.byEpoch, i, t)
+	}
+	replaced := false
+	for _, old := range t.docs {
+		if old.seg.ID == d.ID {
+			if !old.seg.InProgress && d.InProgress {
+				return
+			}
+			old.seg, old.raw = d, raw
+			replaced = true
+			break
+		}
+	}
+	if !replaced {
+		t.docs = append(t.docs, &document{raw: raw, seg: d})
+	}
+	t.revision++
+	t.sum = summarize(t.docs)
+}
+
+// window returns the traces whose epoch lies in [from, to], ascending.
+func (st *store) window(from, to int64) []*trace {
+	lo := sort.Search(len(st.byEpoch), func(i int) bool { return st.byEpoch[i].epoch >= from })
+	hi := sort.Search(len(st.byEpoch), func(i int) bool { return st.byEpoch[i].epoch > to })
+	return st.byEpoch[lo:hi]
+}
+
+// summary is what GetTraceSummaries reports of a trace and what filter
+// expressions ask of it, computed once per ingested document.
+type summary struct {
+	start, end   float64
+	duration     float64
+	responseTime float64
+	hasResponse  bool // the root segment is complete, so responseTime is known
+	err          bool
+	fault        bool
+	throttle     bool
+	partial      bool
+	http         httpFacts
+	entry        int // index in services of the root segment's service, or -1
+	services     []serviceFacts
+	annotations  map[string][]annotation
+	annKeys      []string // sorted keys of annotations
+	// eventTimes are every document's start and end times; endTimes
+	// only the ends: TimeRangeType Event and Service select by them.
+	eventTimes []float64
+	endTimes   []float64
+}
+
+type httpFacts struct {
+	url, method, userAgent, clientIP string
+	status                           int
+	hasStatus                        bool
+}
+
+// serviceFacts is one node of the trace: a segment's service, or an AWS or
+// remote service a subsegment called.
+type serviceFacts struct {
+	name, typ            string
+	err, fault, throttle bool
+	responseTime         float64
+}
+
+// annotation is one distinct value of an annotation key and the services
+// that recorded it. value is a string, float64 or bool.
+type annotation struct {
+	value    any
+	services []string
+}
+
+func (s *summary) service(name string) *serviceFacts {
+	for i := range s.services {
+		if s.services[i].name == name {
+			return &s.services[i]
+		}
+	}
+	return nil
+}
+
+func (s *summary) addService(name, typ string) *serviceFacts {
+	if f := s.service(name); f != nil {
+		return f
+	}
+	s.services = append(s.services, serviceFacts{name: name, typ: typ})
+	return &s.services[len(s.services)-1]
+}
+
+func (s *summary) annotate(key string, value any, service string) {
+	switch value.(type) {
+	case string, bool, float64:
+	default:
+		return // X-Ray indexes only strings, numbers and booleans.
+	}
+	if s.annotations == nil {
+		s.annotations = map[string][]annotation{}
+	}
+	vals := s.annotations[key]
+	for i := range vals {
+		if vals[i].value == value {
+			if !slices.Contains(vals[i].services, service) {
+				vals[i].services = append(vals[i].services, service)
+			}
+			return
+		}
+	}
+	s.annotations[key] = append(vals, annotation{value: value, services: []string{service}})
+}
+
+// summarize computes a trace's summary from its documents. Subsegments sent
+// on their own belong to the service of the segment they hang under.
+func summarize(docs []*document) summary {
+	s := summary{start: math.Inf(1), end: math.Inf(-1), entry: -1}
+	owner := map[string]string{} // every segment and subsegment id → its service
+	var walkIDs func(d *segDoc, service string)
+	walkIDs = func(d *segDoc, service string) {
+		owner[d.ID] = service
+		for i := range d.Subsegments {
+			walkIDs(&d.Subsegments[i], service)
+		}
+	}
+	for _, doc := range docs {
+		if !doc.seg.isSubsegment() {
+			walkIDs(doc.seg, doc.seg.Name)
+		}
+	}
+	// Resolve subsegments sent alone; one may hang under another, so
+	// repeat until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for _, doc := range docs {
+			d := doc.seg
+			if !d.isSubsegment() {
+				continue
+			}
+			if _, done := owner[d.ID]; done {
+				continue
+			}
+			if svc, ok := owner[d.ParentID]; ok {
+				walkIDs(d, svc)
+				changed = true
+			}
+		}
+	}
+
+	var root *segDoc
+	for _, doc := range docs {
+		d := doc.seg
+		service, ok := owner[d.ID]
+		if !ok {
+			s.partial = true // its parent never arrived
+			service = d.Name
+		}
+		if !d.isSubsegment() {
+			f := s.addService(d.Name, d.Origin)
+			f.err = f.err || d.Error
+			f.fault = f.fault || d.Fault
+			f.throttle = f.throttle || d.Throttle
+			if d.EndTime != nil {
+				f.responseTime = math.Max(f.responseTime, *d.EndTime-*d.StartTime)
+			}
+			if root == nil || betterRoot(d, root) {
+				root = d
+			}
+		}
+		s.eventTimes = append(s.eventTimes, *d.StartTime)
+		if d.EndTime != nil {
+			s.eventTimes = append(s.eventTimes, *d.EndTime)
+			s.endTimes = append(s.endTimes, *d.EndTime)
+		}
+		s.walk(d, service)
+	}
+	if s.start > s.end {
+		s.end = s.start
+	}
+	s.duration = s.end - s.start
+	if root != nil {
+		s.entry = slices.IndexFunc(s.services, func(f serviceFacts) bool { return f.name == root.Name })
+		if root.EndTime != nil {
+			s.responseTime, s.hasResponse = *root.EndTime-*root.StartTime, true
+		}
+		if h := root.HTTP; h != nil {
+			s.http = httpFacts{url: h.Request.URL, method: h.Request.Method, userAgent: h.Request.UserAgent, clientIP: h.Request.ClientIP}
+			if h.Response.Status != nil {
+				s.http.status, s.http.hasStatus = int(*h.Response.Status), true
+			}
+		}
+	}
+	for k := range s.annotations {
+		s.annKeys = append(s.annKeys, k)
+	}
+	slices.Sort(s.annKeys)
+	return s
+}
+
+// walk folds one segment or subsegment and its subsegments into the summary.
+func (s *summary) walk(d *segDoc, service string) {
+	if d.StartTime != nil {
+		s.start = math.Min(s.start, *d.StartTime)
+		s.end = math.Max(s.end, *d.StartTime)
+	}
+	if d.EndTime != nil {
+		s.end = math.Max(s.end, *d.EndTime)
+	}
+	s.partial = s.partial || d.InProgress
+	s.err = s.err || d.Error
+	s.fault = s.fault || d.Fault
+	s.throttle = s.throttle || d.Throttle
+	for k, v := range d.Annotations {
+		s.annotate(k, v, service)
+	}
+	// A subsegment that calls AWS or a remote service adds that service's
+	// node to the trace, as X-Ray's service map does.
+	if ns := strings.ToLower(d.Namespace); ns == "aws" || ns == "remote" {
+		typ := "remote"
+		if ns == "aws" {
+			typ = "AWS::" + d.Name
+		}
+		f := s.addService(d.Name, typ)
+		f.err = f.err || d.Error
+		f.fault = f.fault || d.Fault
+		f.throttle = f.throttle || d.Throttle
+		if d.StartTime != nil && d.EndTime != nil {
+			f.responseTime = math.Max(f.responseTime, *d.EndTime-*d.StartTime)
+		}
+	}
+	for i := range d.Subsegments {
+		s.walk(&d.Subsegments[i], service)
+	}
+}
+
+// betterRoot says whether a is more likely the trace's entry segment than
+// b: a segment with no parent, else the earliest.
+func betterRoot(a, b *segDoc) bool {
+	if (a.ParentID == "") != (b.ParentID == "") {
+		return a.ParentID == ""
+	}
+	return *a.StartTime < *b.StartTime
+}
