@@ -1,23 +1,90 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/batchxray/batchxray/internal/provision"
+	"github.com/batchxray/batchxray/internal/ui"
 )
 
 type downOptions struct {
-	f *factory
+	f   *factory
+	yes bool
 }
 
 func newDownCmd(f *factory, runF func(context.Context, *downOptions) error) *cobra.Command {
 	opts := &downOptions{f: f}
-	_ = runF
-	_ = opts
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "down",
 		Short: "Delete every resource that carries the stack's tag.",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  notYet(f, true),
+		Long: `Delete, in dependency order, every resource of the stack that carries the tag
+batchxray:stack=<stack>: the queue and compute environment (disabled and
+waited out first), job definitions, launch template, security group, bucket
+(emptied), repository, sampling rule, log group, and the IAM roles last.
+A same-named resource without the tag is reported and left alone.`,
+		Example: `  batchxray down
+  batchxray down --stack team-a --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runDown(cmd.Context(), opts)
+		},
 	}
+	cmd.Flags().BoolVarP(&opts.yes, "yes", "y", false, "do not ask for confirmation (required when not on a terminal)")
+	return cmd
+}
+
+func runDown(ctx context.Context, opts *downOptions) error {
+	f := opts.f
+	io := f.IOStreams
+	if !opts.yes && !io.CanPrompt() {
+		return usageErrorf("down deletes the whole stack: pass --yes to confirm when not on a terminal")
+	}
+	start := f.Now()
+	sc, err := loadStack(ctx, f)
+	if err != nil {
+		return err
+	}
+	if !opts.yes {
+		fmt.Fprintf(io.ErrOut, "Delete every resource of stack %s in %s (account %s)? [y/N] ", sc.names.Stack, sc.cfg.Region, sc.account)
+		answer, _ := bufio.NewReader(io.In).ReadString('\n')
+		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			fmt.Fprintln(io.ErrOut, "nothing deleted")
+			return nil
+		}
+	}
+	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
+	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY())
+	p := provision.New(sc.cfg, sc.names, provision.Options{
+		Logger:   f.Logger(),
+		Observer: progressObserver(progress, styles, false),
+	})
+	fmt.Fprintf(io.ErrOut, "down stack %s in %s (account %s)\n", sc.names.Stack, sc.cfg.Region, sc.account)
+	results, err := p.Down(ctx)
+	progress.Close()
+	if perr := printStackReport(io.Out, f.Globals.JSON(), false, sc, results); perr != nil {
+		return perr
+	}
+	removed := 0
+	for _, r := range results {
+		if r.Action == provision.Delete {
+			removed++
+		}
+	}
+	if err == nil && removed == 0 {
+		fmt.Fprintf(io.ErrOut, "nothing to remove: stack %s has no resources in %s\n", sc.names.Stack, sc.cfg.Region)
+		return nil
+	}
+	fmt.Fprintln(io.ErrOut, summary("down", results, f.Now().Sub(start), err))
+	if err != nil {
+		return fmt.Errorf("down: %w", explainAWSError(err))
+	}
+	return nil
 }

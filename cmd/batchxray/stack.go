@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/batchxray/batchxray/internal/provision"
+)
+
+// stackContext is what every command that works on a stack starts from.
+type stackContext struct {
+	cfg       aws.Config
+	names     provision.Names
+	account   string
+	partition string
+}
+
+// loadStack validates the stack name before anything else (a bad one is a
+// usage error), loads the AWS configuration, and asks STS for the account
+// that goes into the bucket name.
+func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
+	if err := provision.ValidateStack(f.Globals.Stack); err != nil {
+		return nil, &usageError{fmt.Errorf("%w (--stack or BATCHXRAY_STACK)", err)}
+	}
+	cfg, err := f.AWSConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return nil, fmt.Errorf("find the AWS account: %w", explainAWSError(err))
+	}
+	names, err := provision.NamesFor(f.Globals.Stack, aws.ToString(id.Account), cfg.Region)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return &stackContext{cfg: cfg, names: names, account: aws.ToString(id.Account), partition: partitionOf(cfg.Region)}, nil
+}
+
+// partitionOf is the partition a region belongs to.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+// unreachableError is an endpoint that refused or did not answer.
+type unreachableError struct {
+	endpoint string
+	err      error
+}
+
+func (e *unreachableError) Error() string {
+	hint := ""
+	if strings.Contains(e.endpoint, "127.0.0.1") || strings.Contains(e.endpoint, "localhost") {
+		hint = " (is `batchxray local` running? start it, or unset AWS_ENDPOINT_URL)"
+	}
+	return fmt.Sprintf("cannot reach AWS at %s%s", e.endpoint, hint)
+}
+
+func (e *unreachableError) Unwrap() error { return e.err }
+
+// explainAWSError turns a network failure into one line that says where
+// batchxray tried to go; other errors pass through.
+func explainAWSError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) {
+		endpoint := os.Getenv("AWS_ENDPOINT_URL")
+		if endpoint == "" && op.Addr != nil {
+			endpoint = op.Addr.String()
+		}
+		return &unreachableError{endpoint: endpoint, err: err}
+	}
+	return err
+}
