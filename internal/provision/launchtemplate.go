@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -100,9 +101,9 @@ func (p *Provisioner) ensureLaunchTemplate(ctx context.Context, dry bool, ud use
 	return res, nil
 }
 
-// launchTemplateDrifted compares by what the user data means, so that a
-// document built by another batchxray version with the same parameters is
-// not a change.
+// launchTemplateDrifted compares the decoded user data byte for byte, so a
+// hand-edited script or one from another batchxray version is replaced, and
+// the metadata options batchxray requires.
 func launchTemplateDrifted(d *ec2types.ResponseLaunchTemplateData, want string) bool {
 	if d == nil || d.MetadataOptions == nil {
 		return true
@@ -111,19 +112,7 @@ func launchTemplateDrifted(d *ec2types.ResponseLaunchTemplateData, want string) 
 	if m.HttpTokens != ec2types.LaunchTemplateHttpTokensStateRequired || aws.ToInt32(m.HttpPutResponseHopLimit) != hopLimit {
 		return true
 	}
-	got := aws.ToString(d.UserData)
-	if got == want {
-		return false
-	}
-	gotDoc, err1 := userdata.Decode(got)
+	got, err1 := userdata.Decode(aws.ToString(d.UserData))
 	wantDoc, err2 := userdata.Decode(want)
-	if err1 != nil || err2 != nil {
-		return true
-	}
-	gp, _, err1 := userdata.Parse(gotDoc)
-	wp, _, err2 := userdata.Parse(wantDoc)
-	if err1 != nil || err2 != nil {
-		return true
-	}
-	return fmt.Sprint(gp) != fmt.Sprint(wp)
+	return err1 != nil || err2 != nil || !bytes.Equal(got, wantDoc)
 }
