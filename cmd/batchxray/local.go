@@ -2,22 +2,184 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/batchxray/batchxray/internal/localaws"
 )
+
+// shutdownGrace is how long requests in flight get to finish on Ctrl-C.
+const shutdownGrace = 5 * time.Second
 
 type localOptions struct {
 	f *factory
+
+	// Addr is where the AWS endpoint listens; port 0 picks a free one.
+	Addr string
+	// DaemonAddr is where the X-Ray daemon listens (UDP and TCP).
+	DaemonAddr string
+	// ReadyFile, if set, receives the endpoint URL once it listens, for
+	// scripts that start the stand-in in the background.
+	ReadyFile string
+	// StandIn are the stand-in's options. Flags write into it directly, so
+	// a new option is one flag line in newLocalCmd.
+	StandIn localaws.Options
+
+	// onReady, if set, is called with the endpoint URL once it serves
+	// (tests use it instead of polling the ready file).
+	onReady func(endpoint string)
 }
 
 func newLocalCmd(f *factory, runF func(context.Context, *localOptions) error) *cobra.Command {
 	opts := &localOptions{f: f}
-	_ = runF
-	_ = opts
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "local",
 		Short: "Serve a local AWS stand-in on 127.0.0.1.",
-		Args:  cobra.ArbitraryArgs,
-		RunE:  notYet(f, false),
+		Long: `Serve a local AWS stand-in: Batch, IAM, EC2, S3, ECR, X-Ray, STS and
+CloudWatch Logs on one HTTP endpoint, speaking each service's own protocol,
+with an X-Ray daemon beside it. Submitted jobs run as local processes.
+
+It prints on stderr the variables that point the AWS SDK and CLI (and
+batchxray) at it, and serves until interrupted.`,
+		Example: `  # Terminal 1:
+  batchxray local
+  # Terminal 2, with what it printed:
+  export AWS_ENDPOINT_URL=http://127.0.0.1:4566 AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  batchxray up && id=$(batchxray submit) && batchxray trace "$id"
+
+  # In a script: any free port, and wait until it serves.
+  batchxray local --addr 127.0.0.1:0 --ready-file /tmp/bx.ready &
+  until [ -s /tmp/bx.ready ]; do sleep 0.1; done
+  export AWS_ENDPOINT_URL=$(cat /tmp/bx.ready)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if r := opts.StandIn.ThrottleRate; r < 0 || r > 1 {
+				return usageErrorf("invalid --throttle-rate %v: want a share from 0 to 1", r)
+			}
+			if opts.StandIn.Latency < 0 || opts.StandIn.IAMPropagation < 0 {
+				return usageErrorf("--latency and --iam-propagation cannot be negative")
+			}
+			// The global --region is the stand-in's region.
+			opts.StandIn.Region = f.Globals.Region
+			// Accept the endpoint URL as well, as users paste it back.
+			opts.Addr = strings.TrimPrefix(opts.Addr, "http://")
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runLocal(cmd.Context(), opts)
+		},
 	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:4566", "address the AWS endpoint listens on (port 0: any free port)")
+	fl.StringVar(&opts.DaemonAddr, "daemon-addr", "127.0.0.1:2000", "address the X-Ray daemon listens on, UDP and TCP")
+	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write the endpoint URL to this file once serving (removed on exit)")
+	// The stand-in's options: one line each.
+	fl.StringVar(&opts.StandIn.Account, "account", "000000000000", "AWS account ID in every ARN")
+	fl.DurationVar(&opts.StandIn.Latency, "latency", 0, "latency added to every call, like a real endpoint's round trip")
+	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
+	fl.DurationVar(&opts.StandIn.IAMPropagation, "iam-propagation", 0, "how long new IAM roles and instance profiles stay invisible to other services")
+	return cmd
+}
+
+func runLocal(ctx context.Context, opts *localOptions) error {
+	errOut := opts.f.IOStreams.ErrOut
+	ln, err := net.Listen("tcp", opts.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("listen on %s: address already in use (is another batchxray local running? use --addr)", opts.Addr)
+		}
+		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
+	}
+	defer ln.Close()
+
+	so := opts.StandIn
+	so.Logger = opts.f.Logger()
+	srv := localaws.New(so)
+	// Closed once, on every path: the services' stop funcs need not be
+	// idempotent.
+	closeSrv := sync.OnceValue(srv.Close)
+	defer closeSrv()
+	endpoint := "http://" + ln.Addr().String()
+	srv.SetEndpoint(endpoint)
+
+	daemonAddr, err := startDaemon(srv, opts.DaemonAddr)
+	if err != nil {
+		return fmt.Errorf("start the X-Ray daemon on %s: %w", opts.DaemonAddr, err)
+	}
+
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	if opts.ReadyFile != "" {
+		if err := writeReadyFile(opts.ReadyFile, endpoint); err != nil {
+			_ = hs.Close()
+			return err
+		}
+		defer os.Remove(opts.ReadyFile)
+	}
+	fmt.Fprintf(errOut, "batchxray local: serving AWS on %s", endpoint)
+	if daemonAddr != "" {
+		fmt.Fprintf(errOut, ", X-Ray daemon on %s (UDP and TCP)", daemonAddr)
+	}
+	fmt.Fprintf(errOut, "\nexport AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\nPress Ctrl-C to stop.\n",
+		endpoint, srv.Options().Region)
+	if opts.onReady != nil {
+		opts.onReady(endpoint)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve on %s: %w", endpoint, err)
+	case <-ctx.Done():
+	}
+	// The parent context is cancelled: give requests in flight their own
+	// deadline to finish.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		_ = hs.Close()
+	}
+	if err := closeSrv(); err != nil {
+		return fmt.Errorf("stop the stand-in: %w", err)
+	}
+	fmt.Fprintln(errOut, "batchxray local: stopped")
+	return nil
+}
+
+// startDaemon starts the stand-in's X-Ray daemon and returns the address it
+// listens on, or "" while the stand-in has none.
+func startDaemon(srv *localaws.Server, addr string) (string, error) {
+	_, _ = srv, addr
+	return "", nil // TODO(xray): return srv.StartDaemon(addr) once internal/localaws/daemon.go has it.
+}
+
+// writeReadyFile writes the endpoint through a rename, so a script polling
+// for the file never reads it half-written.
+func writeReadyFile(path, endpoint string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
+	if err != nil {
+		return fmt.Errorf("write ready file: %w", err)
+	}
+	_, werr := tmp.WriteString(endpoint + "\n")
+	cerr := tmp.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write ready file %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write ready file %s: %w", path, err)
+	}
+	return nil
 }

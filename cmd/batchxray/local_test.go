@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/ui"
+)
+
+// lockedBuffer is a buffer the server's goroutines may log into while the
+// test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer) {
+	ios, _, out, errOut := ui.Test()
+	f := &factory{IOStreams: ios, Now: time.Now, Globals: &globalOptions{Output: outputText}}
+	f.Logger = func() *slog.Logger {
+		if log == nil {
+			return slog.New(slog.DiscardHandler)
+		}
+		return slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return f, out, errOut
+}
+
+func TestLocalFlags(t *testing.T) {
+	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", StandIn: localaws.Options{Account: "000000000000"}}
+	tests := []struct {
+		name    string
+		args    []string
+		region  string
+		want    func(o *localOptions)
+		wantErr string
+	}{
+		{name: "defaults", want: func(*localOptions) {}},
+		{
+			name: "every flag",
+			args: []string{"--addr", "127.0.0.1:0", "--daemon-addr", "127.0.0.1:2001", "--account", "123456789012", "--ready-file", "/tmp/ready",
+				"--latency", "50ms", "--throttle-rate", "0.25", "--iam-propagation", "8s"},
+			region: "eu-west-1",
+			want: func(o *localOptions) {
+				o.Addr, o.DaemonAddr, o.ReadyFile = "127.0.0.1:0", "127.0.0.1:2001", "/tmp/ready"
+				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second}
+			},
+		},
+		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
+		{name: "throttle rate above 1", args: []string{"--throttle-rate", "1.5"}, wantErr: "invalid --throttle-rate 1.5: want a share from 0 to 1"},
+		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency and --iam-propagation cannot be negative"},
+		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra" for "local"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, _ := localTestFactory(nil)
+			f.Globals.Region = tt.region
+			var got *localOptions
+			cmd := newLocalCmd(f, func(_ context.Context, o *localOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if got != nil {
+					t.Error("runF was called for a bad command line")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("runF was not called")
+			}
+			want := defaults
+			tt.want(&want)
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(localOptions{}, "f", "onReady"), cmpopts.IgnoreUnexported(localOptions{})); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestRunLocalServesUntilCancelled(t *testing.T) {
+	var log lockedBuffer
+	f, out, errOut := localTestFactory(&log)
+	ready := filepath.Join(t.TempDir(), "ready")
+	endpoints := make(chan string, 1)
+	opts := &localOptions{
+		f: f, Addr: "127.0.0.1:0", DaemonAddr: "127.0.0.1:0", ReadyFile: ready,
+		StandIn: localaws.Options{Account: "123456789012"},
+		onReady: func(e string) { endpoints <- e },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- runLocal(ctx, opts) }()
+
+	var endpoint string
+	select {
+	case endpoint = <-endpoints:
+	case err := <-done:
+		t.Fatalf("runLocal returned before serving: %v", err)
+	}
+	if !strings.HasPrefix(endpoint, "http://127.0.0.1:") || strings.HasSuffix(endpoint, ":0") {
+		t.Errorf("endpoint %q is not the bound address", endpoint)
+	}
+	if b, err := os.ReadFile(ready); err != nil || string(b) != endpoint+"\n" {
+		t.Errorf("ready file = %q, %v; want %q", b, err, endpoint+"\n")
+	}
+
+	client := sts.New(sts.Options{
+		Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
+	})
+	id, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("GetCallerIdentity through the served endpoint: %v", err)
+	}
+	if aws.ToString(id.Account) != "123456789012" {
+		t.Errorf("account %q, want the --account value", aws.ToString(id.Account))
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("runLocal after cancel = %v, want nil (exit 0)", err)
+	}
+	if _, err := os.Stat(ready); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ready file still there after stop: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout = %q, want nothing", out)
+	}
+	wantExport := "export AWS_ENDPOINT_URL=" + endpoint + " AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"
+	if !strings.Contains(errOut.String(), "\n"+wantExport) || !strings.HasSuffix(errOut.String(), "batchxray local: stopped\n") {
+		t.Errorf("stderr = %q, want the export line %q and the stop line", errOut, wantExport)
+	}
+	if !strings.Contains(log.String(), "service=sts operation=GetCallerIdentity") {
+		t.Errorf("debug log %q does not show the request", log.String())
+	}
+}
+
+func TestRunLocalPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	f, _, _ := localTestFactory(nil)
+	addr := ln.Addr().String()
+	err = runLocal(context.Background(), &localOptions{f: f, Addr: addr, ReadyFile: filepath.Join(t.TempDir(), "ready")})
+	want := "listen on " + addr + ": address already in use (is another batchxray local running? use --addr)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if code := exitCode(err); code != exitError {
+		t.Errorf("exit code %d, want %d", code, exitError)
+	}
+}
