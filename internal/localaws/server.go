@@ -36,6 +36,14 @@ type Options struct {
 	// IAMPropagation is how long a new role or instance profile stays
 	// invisible to the other services, as IAM's eventual consistency.
 	IAMPropagation time.Duration
+	// ComputeEnvironmentDelay is how long Batch compute environments and
+	// job queues stay CREATING, UPDATING or DELETING (default 2s; negative:
+	// no delay).
+	ComputeEnvironmentDelay time.Duration
+	// Executable is the binary Batch runs when a job's command starts with
+	// the word batchxray (default: the path this process was started as,
+	// see batch.DefaultExecutable).
+	Executable string
 }
 
 func (o Options) withDefaults() Options {
@@ -50,6 +58,11 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.ComputeEnvironmentDelay == 0 {
+		o.ComputeEnvironmentDelay = 2 * time.Second
+	} else if o.ComputeEnvironmentDelay < 0 {
+		o.ComputeEnvironmentDelay = 0
 	}
 	return o
 }

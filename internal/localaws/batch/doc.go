@@ -1,0 +1,10 @@
+// Package batch is the stand-in's AWS Batch: compute environments, job
+// queues and job definitions with AWS's rules and error messages, and jobs
+// that walk Batch's real states and run their container command as a local
+// process of this machine, their output sent to CloudWatch Logs.
+//
+// Every delay and timestamp comes from the injected clock: a compute
+// environment becomes VALID, a job moves from one state to the next, and a
+// job attempt times out when the clock says so. Only the job's own process
+// runs in real time.
+package batch

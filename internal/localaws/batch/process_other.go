@@ -1,0 +1,25 @@
+//go:build !unix
+
+package batch
+
+import (
+	"os"
+	"os/exec"
+	"syscall"
+)
+
+func setProcessGroup(*exec.Cmd) {}
+
+func (p *process) signal(sig syscall.Signal) {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Signal(sig)
+	}
+}
+
+func (p *process) kill() {
+	if p.cmd.Process != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }

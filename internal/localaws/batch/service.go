@@ -1,0 +1,270 @@
+package batch
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+)
+
+// Profiles is what Batch asks IAM: whether an instance profile exists and
+// has propagated, so a compute environment can launch instances with it.
+type Profiles interface {
+	InstanceProfileVisible(nameOrARN string) bool
+}
+
+// Logs is where the awslogs driver sends a job's output: one event a line.
+type Logs interface {
+	Write(group, stream string, at time.Time, message string)
+}
+
+// Config wires the service to the rest of the stand-in.
+type Config struct {
+	// Profiles answers whether a compute environment's instance profile
+	// can be used (nil: every profile can).
+	Profiles Profiles
+	// Logs receives the jobs' output (nil: it is dropped).
+	Logs Logs
+	// Endpoint is the stand-in's URL, given to jobs as AWS_ENDPOINT_URL.
+	Endpoint func() string
+	// DaemonAddr is the stand-in's X-Ray daemon address, given to jobs as
+	// AWS_XRAY_DAEMON_ADDRESS when it is not "".
+	DaemonAddr func() string
+	// Executable replaces the word batchxray as a job command's argv[0].
+	Executable string
+	// ResourceDelay is how long compute environments and job queues stay
+	// CREATING, UPDATING or DELETING.
+	ResourceDelay time.Duration
+	// JobStep is the least time a job spends in each state before RUNNING
+	// (default 100ms).
+	JobStep time.Duration
+	// KillGrace is how long a job's process has after SIGTERM before it is
+	// killed (default 30s, as ECS's stop timeout).
+	KillGrace time.Duration
+}
+
+// Service is the stand-in's AWS Batch.
+type Service struct {
+	env awsproto.Env
+	cfg Config
+
+	mu     sync.Mutex
+	ces    map[string]*computeEnv // by name
+	queues map[string]*jobQueue   // by name
+	defs   map[string][]*jobDefinition
+	jobs   map[string]*job
+	order  []*job // every job, in submission order
+	seq    int64
+	closed bool
+
+	stop    chan struct{}
+	stopped chan struct{}
+	procs   sync.WaitGroup
+}
+
+// New returns the Batch service and starts its scheduler; Close stops it.
+func New(env awsproto.Env, cfg Config) *Service {
+	if cfg.JobStep <= 0 {
+		cfg.JobStep = 100 * time.Millisecond
+	}
+	if cfg.KillGrace <= 0 {
+		cfg.KillGrace = 30 * time.Second
+	}
+	if cfg.Executable == "" {
+		cfg.Executable = DefaultExecutable()
+	}
+	if cfg.Endpoint == nil {
+		cfg.Endpoint = func() string { return "" }
+	}
+	if cfg.DaemonAddr == nil {
+		cfg.DaemonAddr = func() string { return "" }
+	}
+	s := &Service{
+		env:     env,
+		cfg:     cfg,
+		ces:     map[string]*computeEnv{},
+		queues:  map[string]*jobQueue{},
+		defs:    map[string][]*jobDefinition{},
+		jobs:    map[string]*job{},
+		stop:    make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	go s.loop()
+	return s
+}
+
+// loop settles the state on every step of the clock, so that resources
+// and jobs move on even when nobody asks about them.
+func (s *Service) loop() {
+	defer close(s.stopped)
+	t := s.env.Clock.NewTicker(s.cfg.JobStep)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.Chan():
+			s.mu.Lock()
+			s.settle()
+			s.mu.Unlock()
+		}
+	}
+}
+
+// Close stops the scheduler and kills every job process still running.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for _, j := range s.order {
+		if j.proc != nil {
+			j.proc.kill()
+		}
+	}
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.stopped
+	s.procs.Wait()
+}
+
+// operations maps the lowercase path of each Batch operation to its name.
+var operations = map[string]string{}
+
+func init() {
+	for _, op := range []string{
+		"CancelJob", "CreateComputeEnvironment", "CreateConsumableResource", "CreateJobQueue",
+		"CreateQuotaShare", "CreateSchedulingPolicy", "CreateServiceEnvironment",
+		"DeleteComputeEnvironment", "DeleteConsumableResource", "DeleteJobQueue", "DeleteQuotaShare",
+		"DeleteSchedulingPolicy", "DeleteServiceEnvironment", "DeregisterJobDefinition",
+		"DescribeComputeEnvironments", "DescribeConsumableResource", "DescribeJobDefinitions",
+		"DescribeJobQueues", "DescribeJobs", "DescribeQuotaShare", "DescribeSchedulingPolicies",
+		"DescribeServiceEnvironments", "DescribeServiceJob", "GetJobQueueSnapshot",
+		"ListConsumableResources", "ListJobs", "ListJobsByConsumableResource", "ListQuotaShares",
+		"ListSchedulingPolicies", "ListServiceJobs", "RegisterJobDefinition", "SubmitJob",
+		"SubmitServiceJob", "TerminateJob", "TerminateServiceJob", "UpdateComputeEnvironment",
+		"UpdateConsumableResource", "UpdateJobQueue", "UpdateQuotaShare", "UpdateSchedulingPolicy",
+		"UpdateServiceEnvironment", "UpdateServiceJob",
+	} {
+		operations["/v1/"+strings.ToLower(op)] = op
+	}
+}
+
+const tagsPrefix = "/v1/tags/"
+
+// Operation names the Batch operation of a request by its path and method.
+func (s *Service) Operation(r *http.Request, _ []byte) string {
+	if strings.HasPrefix(r.URL.Path, tagsPrefix) {
+		switch r.Method {
+		case http.MethodGet:
+			return "ListTagsForResource"
+		case http.MethodPost:
+			return "TagResource"
+		case http.MethodDelete:
+			return "UntagResource"
+		}
+		return ""
+	}
+	return operations[strings.TrimSuffix(r.URL.Path, "/")]
+}
+
+// WriteError writes a REST-JSON error as Batch sends it.
+func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
+	awsproto.WriteRESTJSONError(w, e)
+}
+
+// ThrottleError is Batch's throttling answer: HTTP 429, which the SDK
+// retries as a throttle.
+func (s *Service) ThrottleError() *awsproto.Error {
+	return awsproto.Errorf(http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests")
+}
+
+// clientError is Batch's ClientException: the caller's mistake, HTTP 400.
+func clientError(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ClientException", format, a...)
+}
+
+type handler func(s *Service, r *http.Request, body []byte) (any, error)
+
+var handlers = map[string]handler{
+	"CreateComputeEnvironment":    decode((*Service).createComputeEnvironment),
+	"DescribeComputeEnvironments": decode((*Service).describeComputeEnvironments),
+	"UpdateComputeEnvironment":    decode((*Service).updateComputeEnvironment),
+	"DeleteComputeEnvironment":    decode((*Service).deleteComputeEnvironment),
+	"CreateJobQueue":              decode((*Service).createJobQueue),
+	"DescribeJobQueues":           decode((*Service).describeJobQueues),
+	"UpdateJobQueue":              decode((*Service).updateJobQueue),
+	"DeleteJobQueue":              decode((*Service).deleteJobQueue),
+	"RegisterJobDefinition":       decode((*Service).registerJobDefinition),
+	"DescribeJobDefinitions":      decode((*Service).describeJobDefinitions),
+	"DeregisterJobDefinition":     decode((*Service).deregisterJobDefinition),
+	"SubmitJob":                   decode((*Service).submitJob),
+	"DescribeJobs":                decode((*Service).describeJobs),
+	"ListJobs":                    decode((*Service).listJobs),
+	"TerminateJob":                decode((*Service).terminateJob),
+	"CancelJob":                   decode((*Service).cancelJob),
+	"TagResource":                 tagResource,
+	"UntagResource":               untagResource,
+	"ListTagsForResource":         listTagsForResource,
+}
+
+// decode adapts an operation that takes its decoded JSON input.
+func decode[In any](f func(*Service, *In) (any, error)) handler {
+	return func(s *Service, _ *http.Request, body []byte) (any, error) {
+		in := new(In)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, in); err != nil {
+				return nil, clientError("Invalid request body: %v", err)
+			}
+		}
+		return f(s, in)
+	}
+}
+
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := s.Operation(r, nil)
+	h, ok := handlers[op]
+	if !ok {
+		awsproto.WriteRESTJSONError(w, awsproto.NotImplemented("batch", op))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		awsproto.WriteRESTJSONError(w, clientError("read request body: %v", err))
+		return
+	}
+	// Every operation runs under the lock, encoding included: the answer
+	// shares maps and slices with the state that jobs keep changing.
+	s.mu.Lock()
+	s.settle()
+	out, err := h(s, r, body)
+	var b []byte
+	if err == nil {
+		b, err = json.Marshal(out)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		awsproto.WriteRESTJSONError(w, awsproto.AsError(err))
+		return
+	}
+	awsproto.WriteRESTJSON(w, json.RawMessage(b))
+}
+
+// resourceARN is the ARN in a tags path, /v1/tags/{resourceArn}, where the
+// SDK escapes the ARN's slashes.
+func resourceARN(r *http.Request) (string, error) {
+	return url.PathUnescape(strings.TrimPrefix(r.URL.EscapedPath(), tagsPrefix))
+}
+
+func (s *Service) arn(resource string) string {
+	return s.env.ARN("batch", s.env.Region, resource)
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
