@@ -4,9 +4,13 @@ import (
 	"net/http"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+	"github.com/batchxray/batchxray/internal/localaws/batch"
+	"github.com/batchxray/batchxray/internal/localaws/ecr"
 	"github.com/batchxray/batchxray/internal/localaws/iam"
+	"github.com/batchxray/batchxray/internal/localaws/logs"
 	"github.com/batchxray/batchxray/internal/localaws/s3"
 	"github.com/batchxray/batchxray/internal/localaws/sts"
+	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
 // New returns a stand-in with every service, ready to serve.
@@ -19,10 +23,28 @@ func New(opts Options) *Server {
 	}
 	env := awsproto.Env{Account: opts.Account, Region: opts.Region, Clock: opts.Clock, Logger: opts.Logger}
 	_ = env
+	s.mounts[SamplePath] = http.HandlerFunc(s.serveSample)
 	// Services are registered here by their SigV4 signing name.
-	s.services["iam"] = iam.New(env, opts.IAMPropagation)
+	iamService := iam.New(env, opts.IAMPropagation)
+	s.services["iam"] = iamService
 	s.services["sts"] = sts.New(env)
+	logsService := logs.New(env)
+	s.services["logs"] = logsService
+	batchService := batch.New(env, batch.Config{
+		Profiles:      iamService,
+		Logs:          logsService,
+		Endpoint:      s.Endpoint,
+		DaemonAddr:    s.DaemonAddr,
+		Executable:    opts.Executable,
+		ResourceDelay: opts.ComputeEnvironmentDelay,
+	})
+	s.services["batch"] = batchService
+	s.closers = append(s.closers, batchService.Close)
 	s.services["s3"] = s3.New(env, s.Endpoint)
+	ecrService := ecr.New(env, s.Endpoint)
+	s.services["ecr"] = ecrService
+	s.mounts["/v2/"] = ecrService.Registry()
+	s.services["xray"] = xray.New(env)
 	return s
 }
 

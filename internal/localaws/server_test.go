@@ -119,3 +119,17 @@ func TestCallMutating(t *testing.T) {
 		}
 	}
 }
+
+func TestSamplePage(t *testing.T) {
+	s := New(Options{})
+	for _, tt := range []struct {
+		query string
+		code  int
+	}{{"", 200}, {"?status=503", 503}, {"?status=abc", 400}, {"?delay=0s", 200}, {"?delay=1h", 400}} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "http://127.0.0.1:4566"+SamplePath+tt.query, nil))
+		if rec.Code != tt.code {
+			t.Errorf("GET %s%s = %d, want %d", SamplePath, tt.query, rec.Code, tt.code)
+		}
+	}
+}
