@@ -165,7 +165,7 @@ func redactURL(raw string) string {
 	u.RawQuery = ""
 	u.ForceQuery = false
 	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "***")
+		u.User = url.User(u.User.Username())
 	}
 	return u.String()
 }

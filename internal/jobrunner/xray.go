@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"reflect"
 	"sync"
 	"time"
 
@@ -198,6 +199,9 @@ func (s *xraySpan) End(err error) {
 		}
 		return
 	}
+	// A request cut short by a signal leaves the SDK's own HTTP "response"
+	// subsegment open: nothing in xray.Client closes it then.
+	closeOpenSubsegments(seg, err)
 	// The root is closed and sent here rather than with seg.Close: Close
 	// sends only once every subsegment has closed, and it races the SDK's
 	// context watcher, which can send the segment a second time. Emit wants
@@ -212,6 +216,39 @@ func (s *xraySpan) End(err error) {
 	}
 	seg.Unlock()
 	s.cancel() // ends the watcher, which finds the segment sent
+}
+
+// closeOpenSubsegments closes, deepest first, every subsegment under seg
+// that is still in progress, with err, so the trace has no pending pieces.
+// The SDK keeps the tree in an unexported field and offers no way to walk
+// it; reading it through reflect is tied to the pinned v2.0.3, in
+// maintenance, and TestSampleSIGTERM fails if that ever stops working.
+func closeOpenSubsegments(seg *xray.Segment, err error) {
+	seg.RLock()
+	kids := rawSubsegments(seg)
+	seg.RUnlock()
+	for _, k := range kids {
+		closeOpenSubsegments(k, err)
+		if k.RLock(); k.InProgress {
+			k.RUnlock()
+			k.Close(err)
+			continue
+		}
+		k.RUnlock()
+	}
+}
+
+// rawSubsegments returns seg's children; seg must be locked.
+func rawSubsegments(seg *xray.Segment) []*xray.Segment {
+	f := reflect.ValueOf(seg).Elem().FieldByName("rawSubsegments")
+	if !f.IsValid() || f.Kind() != reflect.Slice {
+		return nil
+	}
+	out := make([]*xray.Segment, f.Len())
+	for i := range out {
+		out[i] = (*xray.Segment)(f.Index(i).UnsafePointer())
+	}
+	return out
 }
 
 // markFailed records err on a locked segment.
