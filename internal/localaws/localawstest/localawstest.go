@@ -14,7 +14,8 @@ import (
 
 // Start serves a new stand-in on a loopback port for the test's lifetime and
 // returns it with a config for the unmodified SDK: the stand-in's URL as the
-// base endpoint, its region, and dummy static credentials. Retries are off
+// base endpoint, its region, and dummy static credentials. Its X-Ray daemon
+// listens on a free loopback port (srv.DaemonAddr()). Retries are off
 // unless the test asks for them, so injected errors reach the caller.
 func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
 	t.Helper()
@@ -25,6 +26,10 @@ func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
 		ts.Close()
 		_ = srv.Close()
 	})
+	// Every test gets an X-Ray daemon, as `batchxray local` runs one.
+	if _, err := srv.StartDaemon("127.0.0.1:0"); err != nil {
+		t.Fatalf("start the stand-in's X-Ray daemon: %v", err)
+	}
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion(srv.Options().Region),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("AKIDLOCAL", "local-secret", "")),

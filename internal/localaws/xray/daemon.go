@@ -10,26 +10,48 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"sync/atomic"
 )
 
-// daemonSlot holds a service's running daemon and counts the documents the
-// service stored, so that a test can wait for them instead of sleeping.
+// daemonSlot holds a service's running daemon and the counters of what it
+// stored, with a broadcast on every change so that tests and benchmarks
+// wait for documents instead of sleeping.
 type daemonSlot struct {
 	mu      sync.Mutex
 	d       *Daemon
 	docs    int64
-	changed chan struct{} // closed when docs grows
+	changed chan struct{} // closed on the next change
 }
 
-func (ds *daemonSlot) ingested() {
+// update changes counters under the lock and wakes every waiter.
+func (ds *daemonSlot) update(f func()) {
 	ds.mu.Lock()
-	ds.docs++
+	f()
 	if ds.changed != nil {
 		close(ds.changed)
 		ds.changed = nil
 	}
 	ds.mu.Unlock()
+}
+
+// wait blocks until cond, checked under the lock, holds or ctx ends.
+func (ds *daemonSlot) wait(ctx context.Context, cond func() bool) error {
+	for {
+		ds.mu.Lock()
+		if cond() {
+			ds.mu.Unlock()
+			return nil
+		}
+		if ds.changed == nil {
+			ds.changed = make(chan struct{})
+		}
+		ch := ds.changed
+		ds.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // Ingested is how many documents the service has stored so far, from
@@ -43,24 +65,10 @@ func (s *Service) Ingested() int64 {
 // WaitIngested blocks until the service has stored at least n documents in
 // all, or ctx ends.
 func (s *Service) WaitIngested(ctx context.Context, n int64) error {
-	for {
-		s.daemon.mu.Lock()
-		if s.daemon.docs >= n {
-			s.daemon.mu.Unlock()
-			return nil
-		}
-		if s.daemon.changed == nil {
-			s.daemon.changed = make(chan struct{})
-		}
-		ch := s.daemon.changed
-		have := s.daemon.docs
-		s.daemon.mu.Unlock()
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return fmt.Errorf("wait for %d X-Ray documents (have %d): %w", n, have, ctx.Err())
-		}
+	if err := s.daemon.wait(ctx, func() bool { return s.daemon.docs >= n }); err != nil {
+		return fmt.Errorf("wait for %d X-Ray documents (have %d): %w", n, s.Ingested(), err)
 	}
+	return nil
 }
 
 // Daemon is the stand-in's X-Ray daemon: segment documents over UDP in the
@@ -73,9 +81,8 @@ type Daemon struct {
 	http *http.Server
 	wg   sync.WaitGroup
 
-	received atomic.Int64
-	ingested atomic.Int64
-	dropped  atomic.Int64
+	// Counted under svc.daemon.mu.
+	received, ingested, dropped int64
 
 	closeOnce sync.Once
 }
@@ -171,13 +178,19 @@ func (d *Daemon) readUDP() {
 			}
 			continue
 		}
-		d.received.Add(1)
-		if reason := d.handle(buf[:n]); reason != "" {
-			d.dropped.Add(1)
+		reason := d.handle(buf[:n])
+		if reason != "" {
 			d.svc.env.Logger.Debug("xray daemon dropped a datagram", "reason", reason, "bytes", n)
-			continue
 		}
-		d.ingested.Add(1)
+		d.svc.daemon.update(func() {
+			d.received++
+			if reason != "" {
+				d.dropped++
+				return
+			}
+			d.ingested++
+			d.svc.daemon.docs++
+		})
 	}
 }
 
@@ -197,7 +210,7 @@ func (d *Daemon) handle(p []byte) string {
 	if h.Format != "json" || h.Version != 1 {
 		return fmt.Sprintf("header has format %q version %d, want json version 1", h.Format, h.Version)
 	}
-	if err := d.svc.Ingest(doc); err != nil {
+	if err := d.svc.ingest(doc); err != nil {
 		return err.Error()
 	}
 	return ""
@@ -208,7 +221,18 @@ func (d *Daemon) Addr() string { return d.udp.LocalAddr().String() }
 
 // Stats counts the datagrams seen so far.
 func (d *Daemon) Stats() DaemonStats {
-	return DaemonStats{Received: d.received.Load(), Ingested: d.ingested.Load(), Dropped: d.dropped.Load()}
+	d.svc.daemon.mu.Lock()
+	defer d.svc.daemon.mu.Unlock()
+	return DaemonStats{Received: d.received, Ingested: d.ingested, Dropped: d.dropped}
+}
+
+// WaitReceived blocks until the daemon has handled (stored or dropped) at
+// least n datagrams, or ctx ends.
+func (d *Daemon) WaitReceived(ctx context.Context, n int64) error {
+	if err := d.svc.daemon.wait(ctx, func() bool { return d.received >= n }); err != nil {
+		return fmt.Errorf("wait for %d datagrams (have %+v): %w", n, d.Stats(), err)
+	}
+	return nil
 }
 
 // Close stops both listeners and waits for them.

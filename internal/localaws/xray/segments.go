@@ -148,6 +148,16 @@ func traceEpoch(traceID string) int64 {
 // replaces a complete one that arrived first. A refused document's error is
 // a *SegmentError.
 func (s *Service) Ingest(doc []byte) error {
+	if err := s.ingest(doc); err != nil {
+		return err
+	}
+	s.daemon.update(func() { s.daemon.docs++ })
+	return nil
+}
+
+// ingest stores a document without counting it; the daemon counts it
+// together with its datagram counters.
+func (s *Service) ingest(doc []byte) error {
 	d, err := parseDocument(doc)
 	if err != nil {
 		return err
@@ -156,7 +166,6 @@ func (s *Service) Ingest(doc []byte) error {
 	s.mu.Lock()
 	s.store.put(d, raw)
 	s.mu.Unlock()
-	s.daemon.ingested()
 	return nil
 }
 

@@ -1,0 +1,60 @@
+package localaws
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/batchxray/batchxray/internal/localaws/xray"
+)
+
+// xrayService is the stand-in's X-Ray, which owns the daemon.
+func (s *Server) xrayService() (*xray.Service, error) {
+	x, ok := s.services["xray"].(*xray.Service)
+	if !ok {
+		return nil, errors.New("the stand-in has no X-Ray service")
+	}
+	return x, nil
+}
+
+// StartDaemon starts the X-Ray daemon on addr (UDP and TCP on the same
+// port; port 0 picks a free one) and returns the address it listens on.
+// Close stops it.
+func (s *Server) StartDaemon(addr string) (string, error) {
+	x, err := s.xrayService()
+	if err != nil {
+		return "", err
+	}
+	d, err := x.StartDaemon(addr)
+	if err != nil {
+		return "", fmt.Errorf("start the X-Ray daemon: %w", err)
+	}
+	s.mu.Lock()
+	s.closers = append(s.closers, func() { _ = d.Close() })
+	s.mu.Unlock()
+	return d.Addr(), nil
+}
+
+// DaemonAddr is the address the X-Ray daemon listens on, or "" before
+// StartDaemon.
+func (s *Server) DaemonAddr() string {
+	if d := s.Daemon(); d != nil {
+		return d.Addr()
+	}
+	return ""
+}
+
+// Daemon is the running X-Ray daemon, for its counters, or nil.
+func (s *Server) Daemon() *xray.Daemon {
+	x, err := s.xrayService()
+	if err != nil {
+		return nil
+	}
+	return x.Daemon()
+}
+
+// XRay is the stand-in's X-Ray service, for tests that wait until the
+// daemon has stored what was sent (XRay().WaitIngested).
+func (s *Server) XRay() *xray.Service {
+	x, _ := s.xrayService()
+	return x
+}
