@@ -1,0 +1,134 @@
+package traces
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+)
+
+// paint is a style reduced to the bytes it puts around a single-line
+// string. Rendering through lipgloss for each of thousands of pieces costs
+// more than the drawing itself; the escape sequences never change, so they
+// are worked out once.
+type paint struct{ pre, post string }
+
+func newPaint(s lipgloss.Style) paint {
+	out := s.Render("X")
+	i := strings.Index(out, "X")
+	if i < 0 {
+		return paint{}
+	}
+	return paint{pre: out[:i], post: out[i+1:]}
+}
+
+// piece is a run of text in one style; width is its width in cells.
+type piece struct {
+	text string
+	p    paint
+}
+
+func width(s string) int { return ansi.StringWidth(s) }
+
+// truncate cuts plain text to at most n cells, ending with an ellipsis when
+// something was cut.
+func truncate(s string, n int) string {
+	if n <= 0 {
+		return ""
+	}
+	if width(s) <= n {
+		return s
+	}
+	return ansi.Truncate(s, n, "…")
+}
+
+func pad(s string, n int) string {
+	if w := width(s); w < n {
+		return s + strings.Repeat(" ", n-w)
+	}
+	return s
+}
+
+func padLeft(s string, n int) string {
+	if w := width(s); w < n {
+		return strings.Repeat(" ", n-w) + s
+	}
+	return s
+}
+
+// seconds turns a time into X-Ray's epoch seconds.
+func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
+// formatDuration writes a duration in at most six cells, with the precision
+// a reader needs at that size.
+func formatDuration(s float64) string {
+	switch {
+	case s <= 0:
+		return "0ms"
+	case s < 0.00995:
+		return fmt.Sprintf("%.1fms", s*1000)
+	case s < 0.9995:
+		return fmt.Sprintf("%.0fms", s*1000)
+	case s < 9.995:
+		return fmt.Sprintf("%.2fs", s)
+	case s < 59.95:
+		return fmt.Sprintf("%.1fs", s)
+	case s < 3600:
+		m := int(math.Round(s))
+		return fmt.Sprintf("%dm%02ds", m/60, m%60)
+	default:
+		m := int(math.Round(s / 60))
+		return fmt.Sprintf("%dh%02dm", m/60, m%60)
+	}
+}
+
+// tickSteps are the axis steps the drawing may use: 1, 2 and 5 times a
+// power of ten up to ten seconds, then the steps a clock has.
+var tickSteps = []float64{
+	0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+	15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 3 * 3600, 6 * 3600, 12 * 3600, 86400,
+}
+
+// tickStep returns the smallest nice step that divides span into at most n
+// intervals.
+func tickStep(span float64, n int) float64 {
+	if n < 1 {
+		n = 1
+	}
+	raw := span / float64(n)
+	for _, s := range tickSteps {
+		if s >= raw {
+			return s
+		}
+	}
+	return math.Ceil(raw/86400) * 86400
+}
+
+// tickLabel writes the offset v of a tick in the unit its step suggests.
+func tickLabel(v, step float64) string {
+	switch {
+	case v < step/2:
+		return "0"
+	case step < 0.1 || (step < 1 && v < 0.9995):
+		return fmt.Sprintf("%.0fms", v*1000)
+	case step < 1:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + "s"
+	case v < 59.5:
+		return fmt.Sprintf("%.0fs", v)
+	case v < 3599.5:
+		t := int(math.Round(v))
+		if t%60 == 0 {
+			return fmt.Sprintf("%dm", t/60)
+		}
+		return fmt.Sprintf("%dm%02ds", t/60, t%60)
+	default:
+		t := int(math.Round(v / 60))
+		if t%60 == 0 {
+			return fmt.Sprintf("%dh", t/60)
+		}
+		return fmt.Sprintf("%dh%02dm", t/60, t%60)
+	}
+}
