@@ -3,6 +3,7 @@ package batch_test
 import (
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -192,7 +193,7 @@ func TestArrayJobWithOneFailingChild(t *testing.T) {
 	}
 }
 
-func itoa(i int32) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i))) }
+func itoa(i int32) string { return strconv.Itoa(int(i)) }
 
 func TestSequentialArrayRunsChildrenInOrder(t *testing.T) {
 	f := start(t, localaws.Options{})
