@@ -248,13 +248,17 @@ func TestRules(t *testing.T) {
 			return err
 		}},
 		{"a timeout is at least 60 seconds (job definition)", func() error {
-			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(59)} })
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) {
+				in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(59)}
+			})
 		}},
 		{"a container job definition has an image", func() error {
 			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.ContainerProperties.Image = nil })
 		}},
 		{"retry attempts are 1 to 10", func() error {
-			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.RetryStrategy = &types.RetryStrategy{Attempts: aws.Int32(11)} })
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) {
+				in.RetryStrategy = &types.RetryStrategy{Attempts: aws.Int32(11)}
+			})
 		}},
 		{"AWS_BATCH variables are Batch's (job definition)", func() error {
 			return register(func(in *awsbatch.RegisterJobDefinitionInput) {
@@ -266,7 +270,9 @@ func TestRules(t *testing.T) {
 			return err
 		}},
 		{"a timeout is at least 60 seconds (submit)", func() error {
-			return submit(func(in *awsbatch.SubmitJobInput) { in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(30)} })
+			return submit(func(in *awsbatch.SubmitJobInput) {
+				in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(30)}
+			})
 		}},
 		{"an array has at least 2 children", func() error {
 			return submit(func(in *awsbatch.SubmitJobInput) { in.ArrayProperties = &types.ArrayProperties{Size: aws.Int32(1)} })
@@ -275,7 +281,9 @@ func TestRules(t *testing.T) {
 			return submit(func(in *awsbatch.SubmitJobInput) { in.ArrayProperties = &types.ArrayProperties{Size: aws.Int32(10001)} })
 		}},
 		{"a dependency must exist", func() error {
-			return submit(func(in *awsbatch.SubmitJobInput) { in.DependsOn = []types.JobDependency{{JobId: aws.String("no-such-job")}} })
+			return submit(func(in *awsbatch.SubmitJobInput) {
+				in.DependsOn = []types.JobDependency{{JobId: aws.String("no-such-job")}}
+			})
 		}},
 		{"a SEQUENTIAL dependency is for array jobs", func() error {
 			return submit(func(in *awsbatch.SubmitJobInput) {
