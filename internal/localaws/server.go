@@ -157,8 +157,12 @@ func serviceName(r *http.Request) string {
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// A SigV4-signed request is for a service even when its path looks
+	// like a mount's: an S3 key v2/... addressed virtual-host style is
+	// /v2/... . Registry clients never sign with SigV4.
+	signed := credentialScope.MatchString(r.Header.Get("Authorization")) || r.URL.Query().Has("X-Amz-Credential")
 	for prefix, h := range s.mounts {
-		if strings.HasPrefix(r.URL.Path, prefix) {
+		if !signed && strings.HasPrefix(r.URL.Path, prefix) {
 			h.ServeHTTP(w, r)
 			return
 		}

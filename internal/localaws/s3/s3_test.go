@@ -277,6 +277,8 @@ func TestVirtualHostStyle(t *testing.T) {
 		o.HTTPClient = client
 	})
 	createBucket(t, c, "vhost-bucket")
+	// A key under v2/ addressed virtual-host style has the registry's path
+	// (/v2/...), but its SigV4 signature makes it S3's.
 	putObject(t, c, "vhost-bucket", "v2/nested/key.txt", "virtual")
 	get := must(c.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String("vhost-bucket"), Key: aws.String("v2/nested/key.txt")}))(t)
 	if b := must(io.ReadAll(get.Body))(t); string(b) != "virtual" {

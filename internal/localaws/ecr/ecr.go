@@ -1,0 +1,173 @@
+package ecr
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+)
+
+// Service is the stand-in's ECR. It serves the control plane over HTTP in
+// JSON 1.1; Registry serves the images.
+type Service struct {
+	env      awsproto.Env
+	endpoint func() string
+	// inner is the OCI registry that holds manifests and blobs.
+	inner http.Handler
+	ops   map[string]opFunc
+
+	// mu guards what follows, and is held across a manifest PUT or DELETE
+	// in the registry so that the index and the registry change together.
+	mu     sync.Mutex
+	repos  map[string]*repository
+	tokens map[string]time.Time // password → expiry
+}
+
+// New returns an ECR with no repositories. endpoint returns the stand-in's
+// URL once it listens (or ""): repositoryUri and proxyEndpoint name it.
+func New(env awsproto.Env, endpoint func() string) *Service {
+	if endpoint == nil {
+		endpoint = func() string { return "" }
+	}
+	logger := log.New(io.Discard, "", 0)
+	if env.Logger != nil {
+		logger = slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)
+	}
+	s := &Service{
+		env:      env,
+		endpoint: endpoint,
+		inner:    registry.New(registry.Logger(logger)),
+		repos:    map[string]*repository{},
+		tokens:   map[string]time.Time{},
+	}
+	s.ops = s.handlers()
+	return s
+}
+
+// Operation is the operation in X-Amz-Target.
+func (s *Service) Operation(r *http.Request, _ []byte) string { return awsproto.JSONTarget(r) }
+
+// WriteError writes e in JSON 1.1, the code in __type.
+func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
+	awsproto.WriteJSONError(w, e)
+}
+
+// ThrottleError is ECR's throttling answer.
+func (s *Service) ThrottleError() *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+}
+
+// ServeHTTP answers one control-plane call.
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := awsproto.JSONTarget(r)
+	h, ok := s.ops[op]
+	if !ok {
+		s.WriteError(w, r, awsproto.NotImplemented("ecr", op))
+		return
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		s.WriteError(w, r, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "read request body: %v", err))
+		return
+	}
+	out, err := h(body)
+	if err != nil {
+		s.WriteError(w, r, awsproto.AsError(err))
+		return
+	}
+	awsproto.WriteJSON(w, out)
+}
+
+type opFunc func(body []byte) (any, error)
+
+// call decodes the body into In and runs f under the service's lock.
+func call[In any](s *Service, f func(in *In) (any, error)) opFunc {
+	return func(body []byte) (any, error) {
+		in := new(In)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, in); err != nil {
+				return nil, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "decode request: %v", err)
+			}
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return f(in)
+	}
+}
+
+func (s *Service) handlers() map[string]opFunc {
+	return map[string]opFunc{
+		"CreateRepository":              call(s, s.createRepository),
+		"DescribeRepositories":          call(s, s.describeRepositories),
+		"DeleteRepository":              call(s, s.deleteRepository),
+		"PutImageTagMutability":         call(s, s.putImageTagMutability),
+		"PutImageScanningConfiguration": call(s, s.putImageScanningConfiguration),
+		"TagResource":                   call(s, s.tagResource),
+		"UntagResource":                 call(s, s.untagResource),
+		"ListTagsForResource":           call(s, s.listTagsForResource),
+		"GetAuthorizationToken":         call(s, s.getAuthorizationToken),
+		"ListImages":                    call(s, s.listImages),
+		"DescribeImages":                call(s, s.describeImages),
+		"BatchGetImage":                 call(s, s.batchGetImage),
+		"BatchDeleteImage":              call(s, s.batchDeleteImage),
+	}
+}
+
+// epoch is a timestamp as JSON 1.1 sends it: seconds since the epoch.
+type epoch time.Time
+
+func (e epoch) MarshalJSON() ([]byte, error) {
+	t := time.Time(e)
+	return []byte(strconv.FormatFloat(float64(t.UnixMilli())/1000, 'f', 3, 64)), nil
+}
+
+func invalidParameter(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "InvalidParameterException", format, a...)
+}
+
+// registryHost is the host (and port) images are pushed to: the stand-in's
+// own address once known, else ECR's registry host name.
+func (s *Service) registryHost() string {
+	if u, err := url.Parse(s.endpoint()); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return s.env.Account + ".dkr.ecr." + s.env.Region + ".amazonaws.com"
+}
+
+// proxyEndpoint is the registry's URL as GetAuthorizationToken gives it.
+func (s *Service) proxyEndpoint() string {
+	if u, err := url.Parse(s.endpoint()); err == nil && u.Host != "" {
+		return u.Scheme + "://" + u.Host
+	}
+	return "https://" + s.registryHost()
+}
+
+// paginate returns the page of n items that token starts at, and the token
+// of the next page ("" when none). max ≤ 0 means def.
+func paginate(n int, token string, max, def int) (start, end int, next string, err error) {
+	if max <= 0 {
+		max = def
+	}
+	if token != "" {
+		b, derr := base64.RawURLEncoding.DecodeString(token)
+		start, err = strconv.Atoi(string(b))
+		if derr != nil || err != nil || start < 0 || start > n {
+			return 0, 0, "", invalidParameter("Invalid parameter at 'nextToken' failed to satisfy constraint: 'invalid token'")
+		}
+	}
+	end = min(start+max, n)
+	if end < n {
+		next = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(end)))
+	}
+	return start, end, next, nil
+}
