@@ -245,3 +245,19 @@ func (f *fixture) logLines(group, stream string) []string {
 	}
 	return lines
 }
+
+// logLinesIfAny reads a stream's events, none while it does not exist yet.
+func (f *fixture) logLinesIfAny(group, stream string) []string {
+	f.t.Helper()
+	out, err := f.logs.GetLogEvents(f.ctx, &cloudwatchlogs.GetLogEventsInput{
+		LogGroupName: aws.String(group), LogStreamName: aws.String(stream), StartFromHead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil
+	}
+	var lines []string
+	for _, e := range out.Events {
+		lines = append(lines, aws.ToString(e.Message))
+	}
+	return lines
+}

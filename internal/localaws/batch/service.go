@@ -2,6 +2,7 @@ package batch
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -191,6 +192,16 @@ func clientError(format string, a ...any) *awsproto.Error {
 	return awsproto.Errorf(http.StatusBadRequest, "ClientException", format, a...)
 }
 
+// asError is the error Batch answers: an unexpected failure is its
+// ServerException (HTTP 500).
+func asError(err error) *awsproto.Error {
+	var e *awsproto.Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return &awsproto.Error{Code: "ServerException", Message: err.Error(), Status: http.StatusInternalServerError}
+}
+
 type handler func(s *Service, r *http.Request, body []byte) (any, error)
 
 var handlers = map[string]handler{
@@ -251,7 +262,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		awsproto.WriteRESTJSONError(w, awsproto.AsError(err))
+		awsproto.WriteRESTJSONError(w, asError(err))
 		return
 	}
 	awsproto.WriteRESTJSON(w, json.RawMessage(b))
