@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/batchxray/batchxray/internal/ui"
+)
+
+func TestJobFlags(t *testing.T) {
+	defaults := jobOptions{ServiceName: "BatchJob", SampleRate: 1}
+	tests := []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		want    func(*jobOptions)
+		wantErr string
+	}{
+		{
+			name: "everything from the environment, as the job definition sets it",
+			env:  map[string]string{"BATCHXRAY_URL": "https://example.com/", "BATCHXRAY_BUCKET": "b", "BATCHXRAY_SERVICE_NAME": "Nightly", "BATCHXRAY_JOB_NAME": "nightly-1"},
+			want: func(o *jobOptions) {
+				o.URLs, o.Bucket, o.ServiceName, o.JobName = []string{"https://example.com/"}, "b", "Nightly", "nightly-1"
+			},
+		},
+		{
+			name: "flags win over the environment; --url repeats",
+			env:  map[string]string{"BATCHXRAY_URL": "https://example.com/", "BATCHXRAY_BUCKET": "b"},
+			args: []string{"--url", "https://a.example/", "--url", "https://b.example/x?y=1", "--bucket", "c", "--service-name", "S", "--job-name", "n", "--sample-rate", "0.25"},
+			want: func(o *jobOptions) {
+				o.URLs, o.Bucket, o.ServiceName, o.JobName, o.SampleRate = []string{"https://a.example/", "https://b.example/x?y=1"}, "c", "S", "n", 0.25
+			},
+		},
+		{
+			name: "--no-upload needs no bucket",
+			args: []string{"--url", "https://a.example/", "--no-upload"},
+			want: func(o *jobOptions) { o.URLs, o.NoUpload = []string{"https://a.example/"}, true },
+		},
+		{
+			name: "a command after --, its own flags untouched",
+			args: []string{"--", "python3", "train.py", "--epochs", "3"},
+			want: func(o *jobOptions) { o.Command = []string{"python3", "train.py", "--epochs", "3"} },
+		},
+		{
+			name: "a command ignores the sample work's environment",
+			env:  map[string]string{"BATCHXRAY_URL": "https://example.com/"},
+			args: []string{"--sample-rate", "0", "--", "true"},
+			want: func(o *jobOptions) {
+				o.Command, o.SampleRate, o.URLs = []string{"true"}, 0, []string{"https://example.com/"}
+			},
+		},
+		{name: "no URL", args: []string{"--bucket", "b"}, wantErr: "no URL to fetch: pass --url or set BATCHXRAY_URL"},
+		{name: "no bucket", args: []string{"--url", "https://a.example/"}, wantErr: "no bucket to upload to: pass --bucket or set BATCHXRAY_BUCKET, or pass --no-upload"},
+		{name: "a command without --", args: []string{"python3"}, wantErr: `unexpected argument "python3": put the command to run after --`},
+		{name: "-- and nothing", args: []string{"--"}, wantErr: "no command after --"},
+		{name: "--url with a command", args: []string{"--url", "https://a.example/", "--", "true"}, wantErr: "--url is for the sample work and cannot be used with a command after --"},
+		{name: "rate above 1", args: []string{"--sample-rate", "1.5", "--", "true"}, wantErr: "invalid --sample-rate 1.5: want a number from 0 to 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME"} {
+				t.Setenv(k, tc.env[k])
+			}
+			ios, _, _, _ := ui.Test()
+			f := &factory{IOStreams: ios, Now: time.Now, Globals: &globalOptions{Output: outputText}}
+			var got *jobOptions
+			cmd := newJobCmd(f, func(_ context.Context, o *jobOptions) error { got = o; return nil })
+			cmd.SetArgs(tc.args)
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				var ue *usageError
+				if err == nil || err.Error() != tc.wantErr || !errors.As(err, &ue) {
+					t.Fatalf("err = %v, want the usage error %q", err, tc.wantErr)
+				}
+				if got != nil {
+					t.Error("runF was called for a bad command line")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("runF was not called")
+			}
+			want := defaults
+			if tc.want != nil {
+				tc.want(&want)
+			}
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(jobOptions{}, "f"), cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("options (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// segmentDoc is the little of a segment document these tests look at.
+type segmentDoc struct {
+	TraceID     string         `json:"trace_id"`
+	Name        string         `json:"name"`
+	Type        string         `json:"type"`
+	Fault       bool           `json:"fault"`
+	Annotations map[string]any `json:"annotations"`
+	Cause       struct {
+		Exceptions []struct {
+			Message string `json:"message"`
+		} `json:"exceptions"`
+	} `json:"cause"`
+	Subsegments []segmentDoc `json:"subsegments"`
+}
+
+// listenDaemon stands in for the X-Ray daemon on a loopback UDP port.
+func listenDaemon(t *testing.T) net.PacketConn {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readSegment reads datagrams until the job's segment (not a streamed
+// subsegment) arrives.
+func readSegment(t *testing.T, c net.PacketConn) segmentDoc {
+	t.Helper()
+	if err := c.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64<<10)
+	for {
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			t.Fatalf("no segment arrived: %v", err)
+		}
+		_, doc, ok := bytes.Cut(buf[:n], []byte("\n"))
+		if !ok {
+			t.Fatalf("datagram without the header line: %q", buf[:n])
+		}
+		var d segmentDoc
+		if err := json.Unmarshal(doc, &d); err != nil {
+			t.Fatalf("decode %q: %v", doc, err)
+		}
+		if d.Type != "subsegment" {
+			return d
+		}
+	}
+}
+
+// jobProcess starts the real binary (testscript put it on PATH, running
+// main) as `batchxray job ARGS`, with the daemon at addr.
+func jobProcess(t *testing.T, addr string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	bin, err := exec.LookPath("batchxray")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(bin, append([]string{"job"}, args...)...)
+	c.Env = append(os.Environ(), "AWS_XRAY_DAEMON_ADDRESS="+addr, "AWS_BATCH_JOB_ID=proc-1", "AWS_BATCH_JOB_ATTEMPT=1")
+	stderr := &bytes.Buffer{}
+	c.Stderr = stderr
+	return c, stderr
+}
+
+func TestJobProcessPassesTheExitCode(t *testing.T) {
+	d := listenDaemon(t)
+	c, stderr := jobProcess(t, d.LocalAddr().String(), "--", "sh", "-c", "echo out; exit 3")
+	out, err := c.Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("err = %v, want exit 3\n%s", err, stderr)
+	}
+	if string(out) != "out\n" {
+		t.Errorf("stdout = %q, want the command's alone", out)
+	}
+	if strings.Contains(stderr.String(), "batchxray: ") {
+		t.Errorf("stderr has an error line of ours; the command speaks for itself:\n%s", stderr)
+	}
+	seg := readSegment(t, d)
+	if seg.Annotations["job_id"] != "proc-1" || !seg.Fault {
+		t.Errorf("segment job_id=%v fault=%v, want proc-1 and a fault", seg.Annotations["job_id"], seg.Fault)
+	}
+}
+
+// Batch stops a job with SIGTERM to the container's first process: the
+// batchxray binary, which passes it on and still sends the trace.
+func TestJobProcessSIGTERM(t *testing.T) {
+	d := listenDaemon(t)
+	c, stderr := jobProcess(t, d.LocalAddr().String(), "--", "sh", "-c", "echo ready; exec sleep 30")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("read %q, %v; want ready", line, err)
+	}
+	if err := c.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = c.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 143 {
+		t.Fatalf("err = %v, want exit 143\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr.String(), "batchxray: terminated\n") {
+		t.Errorf("stderr does not say it was terminated:\n%s", stderr)
+	}
+	seg := readSegment(t, d)
+	if !seg.Fault || len(seg.Cause.Exceptions) == 0 || seg.Cause.Exceptions[0].Message != "terminated" {
+		t.Errorf("segment fault=%v cause %+v, want a fault, cause terminated", seg.Fault, seg.Cause)
+	}
+	if len(seg.Subsegments) != 1 || !seg.Subsegments[0].Fault {
+		t.Errorf("subsegments %+v, want the command's, a fault", seg.Subsegments)
+	}
+}
