@@ -31,7 +31,22 @@ type piece struct {
 	p    paint
 }
 
-func width(s string) int { return ansi.StringWidth(s) }
+// width is the width of s in cells, as ansi.StringWidth measures it. Most of
+// what the drawing measures is ASCII and box drawing, block and geometric
+// characters, one cell each, which are counted without the grapheme parser
+// that otherwise dominates the cost of a big trace.
+func width(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r >= 0x20 && r < 0x7f, r >= 0x2500 && r <= 0x25fa:
+			n++
+		default:
+			return ansi.StringWidth(s)
+		}
+	}
+	return n
+}
 
 // truncate cuts plain text to at most n cells, ending with an ellipsis when
 // something was cut.
@@ -107,15 +122,18 @@ func tickStep(span float64, n int) float64 {
 	return math.Ceil(raw/86400) * 86400
 }
 
-// tickLabel writes the offset v of a tick in the unit its step suggests.
-func tickLabel(v, step float64) string {
+// tickLabel writes the offset v of a tick on an axis of the given span, in
+// one unit for the whole axis: milliseconds under a second, seconds with the
+// decimals the step needs under a minute, then minutes and hours.
+func tickLabel(v, step, span float64) string {
 	switch {
 	case v < step/2:
 		return "0"
-	case step < 0.1 || (step < 1 && v < 0.9995):
+	case span < 1:
 		return fmt.Sprintf("%.0fms", v*1000)
 	case step < 1:
-		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0") + "s"
+		decimals := int(math.Ceil(-math.Log10(step) - 1e-9))
+		return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.*f", decimals, v), "0"), ".") + "s"
 	case v < 59.5:
 		return fmt.Sprintf("%.0fs", v)
 	case v < 3599.5:

@@ -391,7 +391,7 @@ func (r *renderer) ruler() {
 	tick := func(v, step float64) {
 		pos := min(int(math.Round(r.x(r.t0+v))), r.barW-1)
 		ruler[pos] = '┬'
-		l := []rune(tickLabel(v, step))
+		l := []rune(tickLabel(v, step, r.t1-r.t0))
 		at := pos
 		if at+len(l) > r.barW {
 			at = r.barW - len(l)
@@ -402,7 +402,7 @@ func (r *renderer) ruler() {
 		copy(labels[at:], l)
 		next = at + len(l) + 1
 	}
-	step := tickStep(r.t1-r.tb, max((r.barW-r.k)/6, 2))
+	step := tickStep(r.t1-r.tb, max((r.barW-r.k)/8, 4))
 	from := 0.0
 	if r.k > 0 {
 		tick(0, step)
