@@ -1,0 +1,8 @@
+// Package jobs submits AWS Batch jobs to a stack's queue and follows them to
+// the end. It holds the lifecycle model every command shares (Job, built from
+// Batch's JobDetail by FromDetail, with durations per state from Batch's
+// timestamps and the transitions seen while polling), the job waiter in
+// SDK-waiter form, DescribeJobs batched by 100, the explanation of a job stuck
+// in RUNNABLE, and the pure rendering of the live line, transition lines and
+// summaries.
+package jobs
