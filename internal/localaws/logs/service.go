@@ -1,0 +1,173 @@
+package logs
+
+import (
+	"encoding/json"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+)
+
+// Service is the stand-in's CloudWatch Logs.
+type Service struct {
+	env awsproto.Env
+	ops map[string]handler
+
+	mu     sync.Mutex
+	groups map[string]*logGroup
+	// seq orders events stored in the same millisecond and numbers them for
+	// FilterLogEvents' eventId; it only grows.
+	seq int64
+}
+
+type logGroup struct {
+	name      string
+	created   time.Time
+	retention int // days; 0 means never expire
+	class     string
+	tags      map[string]string
+	streams   map[string]*logStream
+}
+
+type logStream struct {
+	name    string
+	created time.Time
+	// events are sorted by (timestamp, seq), as CloudWatch Logs keeps a
+	// stream whatever order the batches arrived in.
+	events        []event
+	lastIngestion int64
+	storedBytes   int64
+}
+
+type event struct {
+	key
+	message  string
+	ingested int64
+}
+
+// key is an event's position in its stream; tokens carry one.
+type key struct {
+	ts  int64 // milliseconds since the epoch
+	seq int64
+}
+
+func (k key) less(o key) bool { return k.ts < o.ts || k.ts == o.ts && k.seq < o.seq }
+
+// New returns an empty CloudWatch Logs.
+func New(env awsproto.Env) *Service {
+	s := &Service{env: env, groups: map[string]*logGroup{}}
+	s.ops = s.handlers()
+	return s
+}
+
+// Operation is the X-Amz-Target's operation (CreateLogGroup).
+func (s *Service) Operation(r *http.Request, _ []byte) string { return awsproto.JSONTarget(r) }
+
+// WriteError writes e as CloudWatch Logs does: JSON 1.1 with __type.
+func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
+	awsproto.WriteJSONError(w, e)
+}
+
+// ThrottleError is CloudWatch Logs' throttling answer: ThrottlingException
+// with status 400.
+func (s *Service) ThrottleError() *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
+}
+
+func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	op := awsproto.JSONTarget(r)
+	h, ok := s.ops[op]
+	if !ok {
+		awsproto.WriteJSONError(w, awsproto.NotImplemented("logs", op))
+		return
+	}
+	out, err := h(r)
+	if err != nil {
+		awsproto.WriteJSONError(w, awsproto.AsError(err))
+		return
+	}
+	awsproto.WriteJSON(w, out)
+}
+
+type handler func(r *http.Request) (any, error)
+
+func (s *Service) handlers() map[string]handler {
+	return map[string]handler{
+		"CreateLogGroup":        decoded(s.createLogGroup),
+		"DescribeLogGroups":     decoded(s.describeLogGroups),
+		"DeleteLogGroup":        decoded(s.deleteLogGroup),
+		"CreateLogStream":       decoded(s.createLogStream),
+		"DescribeLogStreams":    decoded(s.describeLogStreams),
+		"DeleteLogStream":       decoded(s.deleteLogStream),
+		"PutRetentionPolicy":    decoded(s.putRetentionPolicy),
+		"DeleteRetentionPolicy": decoded(s.deleteRetentionPolicy),
+		"TagResource":           decoded(s.tagResource),
+		"UntagResource":         decoded(s.untagResource),
+		"ListTagsForResource":   decoded(s.listTagsForResource),
+		"TagLogGroup":           decoded(s.tagLogGroup),
+		"UntagLogGroup":         decoded(s.untagLogGroup),
+		"ListTagsLogGroup":      decoded(s.listTagsLogGroup),
+		"PutLogEvents":          decoded(s.putLogEvents),
+		"GetLogEvents":          decoded(s.getLogEvents),
+		"FilterLogEvents":       decoded(s.filterLogEvents),
+	}
+}
+
+// decoded adapts an operation taking its JSON input to a handler.
+func decoded[In any](op func(In) (any, error)) handler {
+	return func(r *http.Request) (any, error) {
+		var in In
+		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+			return nil, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "could not decode the request: %v", err)
+		}
+		return op(in)
+	}
+}
+
+func invalidParameter(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "InvalidParameterException", format, a...)
+}
+
+func notFound(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ResourceNotFoundException", format, a...)
+}
+
+func alreadyExists(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "ResourceAlreadyExistsException", format, a...)
+}
+
+// Write appends one event to a stream, creating the group and the stream
+// when they are missing, as the awslogs driver does for a job's output. It
+// skips PutLogEvents' time windows: the caller is the stand-in itself.
+func (s *Service) Write(group, stream string, at time.Time, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.env.Clock.Now()
+	g, ok := s.groups[group]
+	if !ok {
+		g = &logGroup{name: group, created: now, class: "STANDARD", tags: map[string]string{}, streams: map[string]*logStream{}}
+		s.groups[group] = g
+	}
+	st, ok := g.streams[stream]
+	if !ok {
+		st = &logStream{name: stream, created: now}
+		g.streams[stream] = st
+	}
+	s.appendEvent(st, at.UnixMilli(), message, now.UnixMilli())
+}
+
+// appendEvent stores one event in order. The caller holds s.mu.
+func (s *Service) appendEvent(st *logStream, ts int64, message string, ingested int64) {
+	s.seq++
+	e := event{key: key{ts, s.seq}, message: message, ingested: ingested}
+	i := len(st.events)
+	for i > 0 && e.key.less(st.events[i-1].key) {
+		i--
+	}
+	st.events = append(st.events, event{})
+	copy(st.events[i+1:], st.events[i:])
+	st.events[i] = e
+	st.lastIngestion = ingested
+	st.storedBytes += int64(len(message))
+}
