@@ -380,3 +380,28 @@ func TestJobsWaitForAnEnabledComputeEnvironment(t *testing.T) {
 	f.clock.Advance(ceDelay)
 	f.waitFor(id, types.JobStatusSucceeded)
 }
+
+func TestNToNDependencyPairsChildren(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 8)
+	def := f.define("d", []string{"sh", "-c", `test "$AWS_BATCH_JOB_ARRAY_INDEX" != 1`}, nil)
+	ok := f.define("ok", []string{"true"}, nil)
+	a := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("a"), JobQueue: aws.String("q"), JobDefinition: aws.String(def),
+		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(2)}})
+	b := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("b"), JobQueue: aws.String("q"), JobDefinition: aws.String(ok),
+		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(2)},
+		DependsOn:       []types.JobDependency{{JobId: aws.String(a), Type: types.ArrayJobDependencyNToN}}})
+	f.waitFor(b, types.JobStatusFailed)
+	b0, b1 := f.job(b+":0"), f.job(b+":1")
+	if b0.Status != types.JobStatusSucceeded || aws.ToString(b0.DependsOn[0].JobId) != a+":0" {
+		t.Errorf("b:0 is %s depending on %v, want SUCCEEDED after a:0", b0.Status, b0.DependsOn)
+	}
+	if b1.Status != types.JobStatusFailed || aws.ToString(b1.StatusReason) != "Dependent Job failed" {
+		t.Errorf("b:1 is %s (%s), want FAILED: Dependent Job failed", b1.Status, aws.ToString(b1.StatusReason))
+	}
+	// Arrays of different sizes cannot be paired.
+	_, err := f.batch.SubmitJob(f.ctx, &awsbatch.SubmitJobInput{JobName: aws.String("c"), JobQueue: aws.String("q"), JobDefinition: aws.String(ok),
+		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(3)},
+		DependsOn:       []types.JobDependency{{JobId: aws.String(a), Type: types.ArrayJobDependencyNToN}}})
+	clientException(t, err)
+}
