@@ -250,7 +250,11 @@ func (j *Job) Spans() []Span {
 			add(Runnable, a.StoppedAt)
 		}
 	}
-	add(Running, j.StartedAt)
+	if j.Array == nil {
+		// An array parent stays PENDING while its children run; its
+		// startedAt is its first child's.
+		add(Running, j.StartedAt)
+	}
 	for _, t := range j.Transitions {
 		if t.State.Terminal() && !j.StoppedAt.IsZero() {
 			continue
