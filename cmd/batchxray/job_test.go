@@ -233,3 +233,91 @@ func TestJobProcessSIGTERM(t *testing.T) {
 		t.Errorf("subsegments %+v, want the command's, a fault", seg.Subsegments)
 	}
 }
+
+// buildBinary builds batchxray once for a benchmark, as users run it.
+func buildBinary(b *testing.B) string {
+	b.Helper()
+	bin := b.TempDir() + "/batchxray"
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// drainDaemon swallows what the job sends, so the benchmark measures the job
+// and not ICMP errors from a closed port.
+func drainDaemon(b *testing.B) string {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	return c.LocalAddr().String()
+}
+
+// BenchmarkJobOverhead times `batchxray job -- CMD` against CMD alone, run by
+// turns, and reports the ratio of their wall times: for a command that does
+// nothing the ratio is all overhead, for one that works about a second of
+// CPU it is what a real job pays.
+func BenchmarkJobOverhead(b *testing.B) {
+	bin := buildBinary(b)
+	addr := drainDaemon(b)
+	env := append(os.Environ(), "AWS_XRAY_DAEMON_ADDRESS="+addr, "AWS_BATCH_JOB_ID=bench")
+	for _, bc := range []struct {
+		name string
+		cmd  []string
+	}{
+		{"noop", []string{"true"}},
+		// sha256 of 250 MB is about a second of CPU on a current core.
+		{"cpu1s", []string{"sh", "-c", "head -c 250000000 /dev/zero | sha256sum >/dev/null"}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			run := func(argv ...string) time.Duration {
+				c := exec.Command(argv[0], argv[1:]...)
+				c.Env = env
+				start := time.Now()
+				if out, err := c.CombinedOutput(); err != nil {
+					b.Fatalf("%v: %v\n%s", argv, err, out)
+				}
+				return time.Since(start)
+			}
+			var direct, wrapped time.Duration
+			b.ResetTimer()
+			for range b.N {
+				direct += run(bc.cmd...)
+				wrapped += run(append([]string{bin, "job", "--"}, bc.cmd...)...)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(wrapped.Nanoseconds())/float64(b.N), "wrapped-ns/op")
+			b.ReportMetric(float64(direct.Nanoseconds())/float64(b.N), "direct-ns/op")
+			b.ReportMetric(float64(wrapped-direct)/float64(b.N)/1e6, "overhead-ms/op")
+			b.ReportMetric(float64(wrapped)/float64(direct), "ratio")
+		})
+	}
+}
+
+// BenchmarkStartup times `batchxray version`, the cost every CLI-side
+// command pays before doing anything, and reports the binary's size.
+func BenchmarkStartup(b *testing.B) {
+	bin := buildBinary(b)
+	fi, err := os.Stat(bin)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if out, err := exec.Command(bin, "version").CombinedOutput(); err != nil {
+			b.Fatalf("%v\n%s", err, out)
+		}
+	}
+	b.ReportMetric(float64(fi.Size())/(1<<20), "binary-MiB")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -227,5 +228,68 @@ func TestClassify(t *testing.T) {
 		if got := classify(tc.err); got != tc.want {
 			t.Errorf("classify(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// benchTracer is a tracer sending to a loopback socket that drains whatever
+// arrives.
+func benchTracer(b *testing.B) *xrayTracer {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			if _, _, err := c.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	tr, err := newXRayTracer(c.LocalAddr().(*net.UDPAddr), 1, "bench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return tr
+}
+
+// BenchmarkSubsegment is the cost of one traced step: a subsegment begun,
+// given a metadata value, and ended. Every 500 the segment is sent and a new
+// one begun, off the clock, so the tree stays the size of a real job's.
+func BenchmarkSubsegment(b *testing.B) {
+	tr := benchTracer(b)
+	ctx, root := tr.Begin(context.Background(), "BatchJob")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		if i > 0 && i%500 == 0 {
+			b.StopTimer()
+			root.End(nil)
+			ctx, root = tr.Begin(context.Background(), "BatchJob")
+			b.StartTimer()
+		}
+		_, sp := tr.BeginChild(ctx, "step")
+		sp.Metadata("n", i)
+		sp.End(nil)
+	}
+	b.StopTimer()
+	root.End(nil)
+}
+
+// BenchmarkSegmentSent is a whole small trace: a segment with five
+// annotations and one subsegment, sent to the daemon.
+func BenchmarkSegmentSent(b *testing.B) {
+	tr := benchTracer(b)
+	ann := readBatchJob(batchEnv, "nightly").annotations()
+	b.ReportAllocs()
+	for range b.N {
+		ctx, root := tr.Begin(context.Background(), "BatchJob")
+		for k, v := range ann {
+			root.Annotate(k, v)
+		}
+		_, sp := tr.BeginChild(ctx, "step")
+		sp.End(nil)
+		root.End(nil)
 	}
 }
