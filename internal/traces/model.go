@@ -125,6 +125,9 @@ type Trace struct {
 	ID        string
 	Documents []Document
 	Roots     []*Span
+	// Raw are the documents as BatchGetTraces returned them, for --raw;
+	// empty for a trace built with NewTrace.
+	Raw []string
 }
 
 // ParseTrace parses the documents BatchGetTraces returned for one trace. It
@@ -141,7 +144,9 @@ func ParseTrace(id string, documents []string) (*Trace, error) {
 		}
 		docs = append(docs, d)
 	}
-	return NewTrace(id, docs), nil
+	t := NewTrace(id, docs)
+	t.Raw = documents
+	return t, nil
 }
 
 // NewTrace builds the span tree of already parsed documents.

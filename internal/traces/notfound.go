@@ -1,0 +1,106 @@
+package traces
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/aws/aws-sdk-go-v2/service/xray/types"
+)
+
+// Reason is why no trace was found.
+type Reason string
+
+// The reasons Find tells apart.
+const (
+	// ReasonNeverStarted: the job never ran, so nothing was traced.
+	ReasonNeverStarted Reason = "never-started"
+	// ReasonIndexing: the job runs or stopped moments ago; X-Ray indexes
+	// traces seconds after the daemon flushes them, sometimes longer.
+	ReasonIndexing Reason = "indexing"
+	// ReasonTransactionSearch: the account sends traces to CloudWatch Logs
+	// (Transaction Search), where only a sample is indexed as summaries.
+	ReasonTransactionSearch Reason = "transaction-search"
+	// ReasonUntraced: the job ran and stopped long enough ago, and no trace
+	// arrived: it was not sampled, or its daemon was unreachable or not
+	// installed.
+	ReasonUntraced Reason = "untraced"
+)
+
+// NotFoundError is an empty result with its explanation. NotFound reports
+// true, so the command exits 4.
+type NotFoundError struct {
+	JobID  string
+	Reason Reason
+	// Status is the job's status when the search ended.
+	Status string
+}
+
+// NotFound marks the error for the exit code.
+func (e *NotFoundError) NotFound() bool { return true }
+
+func (e *NotFoundError) Error() string {
+	switch e.Reason {
+	case ReasonNeverStarted:
+		return fmt.Sprintf("no trace for job %s: the job never started (it is %s)", e.JobID, e.Status)
+	case ReasonIndexing:
+		return fmt.Sprintf("no trace for job %s yet: X-Ray has not indexed it", e.JobID)
+	case ReasonTransactionSearch:
+		return fmt.Sprintf("no trace for job %s: this account sends traces to CloudWatch Logs (Transaction Search), where only a sample is indexed", e.JobID)
+	}
+	return fmt.Sprintf("no trace for job %s: the job ran but sent no trace", e.JobID)
+}
+
+// Hint is the one line that says what to do next.
+func (e *NotFoundError) Hint() string {
+	switch e.Reason {
+	case ReasonNeverStarted:
+		return "a RUNNABLE job waits for capacity in its compute environment; follow it with: batchxray status " + e.JobID
+	case ReasonIndexing:
+		return "try again in a minute, or wait longer with --wait 2m"
+	case ReasonTransactionSearch:
+		return "find the trace in the CloudWatch console under Transaction Search, or raise the indexing percentage there"
+	}
+	return "check that the X-Ray daemon runs on the host (systemctl status xray) and that the job's sampling rule covers it"
+}
+
+// explain says why nothing was found for a job that started.
+func (f *Finder) explain(ctx context.Context, j Job) error {
+	e := &NotFoundError{JobID: j.ID, Status: j.Status, Reason: ReasonUntraced}
+	out, err := f.client.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
+	// The destination is a hint only: without permission to read it (or
+	// on a stand-in without it) the other explanations still hold.
+	if err == nil && out.Destination == types.TraceSegmentDestinationCloudWatchLogs {
+		e.Reason = ReasonTransactionSearch
+		return e
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !j.Terminal() || f.clock.Since(j.End(f.clock.Now())) < f.IndexingGrace {
+		e.Reason = ReasonIndexing
+	}
+	return e
+}
+
+// ArrayIndex is the array_index annotation of a trace's first segment that
+// has one, as the job in the container writes it; false if none has.
+func ArrayIndex(t *Trace) (int, bool) {
+	for _, r := range t.Roots {
+		switch v := r.Annotations["array_index"].(type) {
+		case float64:
+			return int(v), true
+		case string:
+			var i int
+			if _, err := fmt.Sscan(v, &i); err == nil {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// ConsoleURL is the address of a trace in the CloudWatch console.
+func ConsoleURL(region, traceID string) string {
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#xray:traces/%s", region, region, traceID)
+}
