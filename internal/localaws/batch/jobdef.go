@@ -95,19 +95,19 @@ func (s *Service) registerJobDefinition(in *registerJobDefinitionInput) (any, er
 	revs := s.defs[in.JobDefinitionName]
 	rev := int32(len(revs) + 1)
 	d := &jobDefinition{
-		JobDefinitionName:    in.JobDefinitionName,
-		JobDefinitionArn:     s.arn(fmt.Sprintf("job-definition/%s:%d", in.JobDefinitionName, rev)),
-		Revision:             rev,
-		Status:               defActive,
-		Type:                 in.Type,
-		Parameters:           in.Parameters,
-		RetryStrategy:        in.RetryStrategy,
-		ContainerProperties:  cp,
-		Timeout:              in.Timeout,
-		Tags:                 in.Tags,
-		PropagateTags:        in.PropagateTags,
-		PlatformCapabilities: caps,
-		ContainerOrchestr:    "ECS",
+		JobDefinitionName:      in.JobDefinitionName,
+		JobDefinitionArn:       s.arn(fmt.Sprintf("job-definition/%s:%d", in.JobDefinitionName, rev)),
+		Revision:               rev,
+		Status:                 defActive,
+		Type:                   in.Type,
+		Parameters:             in.Parameters,
+		RetryStrategy:          in.RetryStrategy,
+		ContainerProperties:    cp,
+		Timeout:                in.Timeout,
+		Tags:                   in.Tags,
+		PropagateTags:          in.PropagateTags,
+		PlatformCapabilities:   caps,
+		ContainerOrchestration: "ECS",
 	}
 	s.defs[in.JobDefinitionName] = append(revs, d)
 	return struct {

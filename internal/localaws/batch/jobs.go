@@ -26,15 +26,14 @@ var jobStatuses = []string{jobSubmitted, jobPending, jobRunnable, jobStarting, j
 
 // Reasons Batch gives in statusReason.
 const (
-	reasonExited        = "Essential container in task exited"
-	reasonTimeout       = "Job attempt duration exceeded timeout"
-	reasonDependency    = "Dependent Job failed"
-	reasonStartFailed   = "Task failed to start"
-	defaultLogGroup     = "/aws/batch/job"
-	maxArraySize        = 10000
-	maxDescribeJobs     = 100
-	maxDependencies     = 20
-	defaultListJobsPage = 100
+	reasonExited      = "Essential container in task exited"
+	reasonTimeout     = "Job attempt duration exceeded timeout"
+	reasonDependency  = "Dependent Job failed"
+	reasonStartFailed = "Task failed to start"
+	defaultLogGroup   = "/aws/batch/job"
+	maxArraySize      = 10000
+	maxDescribeJobs   = 100
+	maxDependencies   = 20
 )
 
 // jobNamePattern: up to 128 letters, digits, hyphens and underscores,
@@ -99,17 +98,19 @@ func (j *job) summary() jobSummary {
 }
 
 type submitJobInput struct {
-	JobName            string                 `json:"jobName"`
-	JobQueue           string                 `json:"jobQueue"`
-	JobDefinition      string                 `json:"jobDefinition"`
-	ArrayProperties    *struct{ Size *int32 } `json:"arrayProperties"`
-	DependsOn          []jobDependency        `json:"dependsOn"`
-	Parameters         map[string]string      `json:"parameters"`
-	ContainerOverrides *containerOverrides    `json:"containerOverrides"`
-	RetryStrategy      *retryStrategy         `json:"retryStrategy"`
-	Timeout            *jobTimeout            `json:"timeout"`
-	Tags               map[string]string      `json:"tags"`
-	PropagateTags      *bool                  `json:"propagateTags"`
+	JobName         string `json:"jobName"`
+	JobQueue        string `json:"jobQueue"`
+	JobDefinition   string `json:"jobDefinition"`
+	ArrayProperties *struct {
+		Size *int32 `json:"size"`
+	} `json:"arrayProperties"`
+	DependsOn          []jobDependency     `json:"dependsOn"`
+	Parameters         map[string]string   `json:"parameters"`
+	ContainerOverrides *containerOverrides `json:"containerOverrides"`
+	RetryStrategy      *retryStrategy      `json:"retryStrategy"`
+	Timeout            *jobTimeout         `json:"timeout"`
+	Tags               map[string]string   `json:"tags"`
+	PropagateTags      *bool               `json:"propagateTags"`
 }
 
 func (s *Service) submitJob(in *submitJobInput) (any, error) {

@@ -239,6 +239,7 @@ func decode[In any](f func(*Service, *In) (any, error)) handler {
 	}
 }
 
+// ServeHTTP answers one Batch call, under the service lock.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := s.Operation(r, nil)
 	h, ok := handlers[op]

@@ -115,19 +115,19 @@ type jobTimeout struct {
 }
 
 type jobDefinition struct {
-	JobDefinitionName    string               `json:"jobDefinitionName"`
-	JobDefinitionArn     string               `json:"jobDefinitionArn"`
-	Revision             int32                `json:"revision"`
-	Status               string               `json:"status,omitempty"`
-	Type                 string               `json:"type"`
-	Parameters           map[string]string    `json:"parameters,omitempty"`
-	RetryStrategy        *retryStrategy       `json:"retryStrategy,omitempty"`
-	ContainerProperties  *containerProperties `json:"containerProperties,omitempty"`
-	Timeout              *jobTimeout          `json:"timeout,omitempty"`
-	Tags                 map[string]string    `json:"tags,omitempty"`
-	PropagateTags        *bool                `json:"propagateTags,omitempty"`
-	PlatformCapabilities []string             `json:"platformCapabilities,omitempty"`
-	ContainerOrchestr    string               `json:"containerOrchestrationType,omitempty"`
+	JobDefinitionName      string               `json:"jobDefinitionName"`
+	JobDefinitionArn       string               `json:"jobDefinitionArn"`
+	Revision               int32                `json:"revision"`
+	Status                 string               `json:"status,omitempty"`
+	Type                   string               `json:"type"`
+	Parameters             map[string]string    `json:"parameters,omitempty"`
+	RetryStrategy          *retryStrategy       `json:"retryStrategy,omitempty"`
+	ContainerProperties    *containerProperties `json:"containerProperties,omitempty"`
+	Timeout                *jobTimeout          `json:"timeout,omitempty"`
+	Tags                   map[string]string    `json:"tags,omitempty"`
+	PropagateTags          *bool                `json:"propagateTags,omitempty"`
+	PlatformCapabilities   []string             `json:"platformCapabilities,omitempty"`
+	ContainerOrchestration string               `json:"containerOrchestrationType,omitempty"`
 }
 
 type jobDependency struct {
