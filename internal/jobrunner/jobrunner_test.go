@@ -194,6 +194,22 @@ func TestSampleRateZeroTracesNothing(t *testing.T) {
 	}
 }
 
+func TestSDKDisabled(t *testing.T) {
+	t.Setenv("AWS_XRAY_SDK_DISABLED", "true") // the SDK reads the process's own
+	d := startDaemon(t)
+	o := baseOptions(d, batchEnv...)
+	o.Command = []string{"sh", "-c", `printf %s "${_X_AMZN_TRACE_ID-unset}"`}
+	if err := Run(context.Background(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := o.Stdout.(*syncBuffer).String(); got != "unset" {
+		t.Errorf("the command got trace header %q, want none", got)
+	}
+	if got := o.Stderr.(*syncBuffer).String(); !strings.Contains(got, "tracing is off (AWS_XRAY_SDK_DISABLED=true)") {
+		t.Errorf("stderr %q does not say tracing is off", got)
+	}
+}
+
 func TestObjectKeyAndRedaction(t *testing.T) {
 	tests := []struct{ url, key, redacted string }{
 		{"https://example.com/img/cat.png?X-Amz-Signature=abc", "jobs/j/1-cat.png", "https://example.com/img/cat.png"},

@@ -152,9 +152,12 @@ func (r *runner) run(ctx context.Context) error {
 	}
 
 	ctx, root := r.t.Begin(ctx, r.o.ServiceName)
-	if root.Sampled() {
+	switch {
+	case root.Sampled():
 		r.logf("trace %s for job %s, sent to the X-Ray daemon at udp %s", root.TraceID(), r.job.ID, r.daemon.UDP)
-	} else {
+	case root.TraceID() == "":
+		r.logf("tracing is off (AWS_XRAY_SDK_DISABLED=true): no trace for job %s", r.job.ID)
+	default:
 		r.logf("job %s is not sampled (--sample-rate %g): no trace", r.job.ID, r.o.SampleRate)
 	}
 	annotations := r.job.annotations()

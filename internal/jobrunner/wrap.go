@@ -38,10 +38,10 @@ func (r *runner) wrap(ctx context.Context) error {
 
 	c := exec.Command(argv[0], argv[1:]...)
 	c.Stdin, c.Stdout, c.Stderr = r.o.Stdin, r.o.Stdout, r.o.Stderr
-	c.Env = append(append([]string(nil), r.o.Environ...),
-		"_X_AMZN_TRACE_ID="+sp.Header(),
-		daemonenv.Name+"="+r.daemon.Raw,
-	)
+	c.Env = append(append([]string(nil), r.o.Environ...), daemonenv.Name+"="+r.daemon.Raw)
+	if h := sp.Header(); h != "" {
+		c.Env = append(c.Env, "_X_AMZN_TRACE_ID="+h)
+	}
 	// With in-memory streams a grandchild holding a pipe could keep Wait
 	// waiting for ever; a process that has exited gets this long.
 	c.WaitDelay = time.Second
