@@ -112,9 +112,12 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 	endpoint := "http://" + ln.Addr().String()
 	srv.SetEndpoint(endpoint)
 
-	daemonAddr, err := startDaemon(srv, opts.DaemonAddr)
+	daemonAddr, err := srv.StartDaemon(opts.DaemonAddr)
 	if err != nil {
-		return fmt.Errorf("start the X-Ray daemon on %s: %w", opts.DaemonAddr, err)
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("start the X-Ray daemon on %s: address already in use (is another batchxray local or X-Ray daemon running? use --daemon-addr)", opts.DaemonAddr)
+		}
+		return err
 	}
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
@@ -128,12 +131,10 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 		}
 		defer os.Remove(opts.ReadyFile)
 	}
-	fmt.Fprintf(errOut, "batchxray local: serving AWS on %s", endpoint)
-	if daemonAddr != "" {
-		fmt.Fprintf(errOut, ", X-Ray daemon on %s (UDP and TCP)", daemonAddr)
-	}
-	fmt.Fprintf(errOut, "\nexport AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\nPress Ctrl-C to stop.\n",
-		endpoint, srv.Options().Region)
+	fmt.Fprintf(errOut, "batchxray local: serving AWS on %s, X-Ray daemon on %s (UDP and TCP)\n"+
+		"export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
+		"Press Ctrl-C to stop.\n",
+		endpoint, daemonAddr, endpoint, srv.Options().Region)
 	if opts.onReady != nil {
 		opts.onReady(endpoint)
 	}
@@ -155,13 +156,6 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 	}
 	fmt.Fprintln(errOut, "batchxray local: stopped")
 	return nil
-}
-
-// startDaemon starts the stand-in's X-Ray daemon and returns the address it
-// listens on, or "" while the stand-in has none.
-func startDaemon(srv *localaws.Server, addr string) (string, error) {
-	_, _ = srv, addr
-	return "", nil // TODO(xray): return srv.StartDaemon(addr) once internal/localaws/daemon.go has it.
 }
 
 // writeReadyFile writes the endpoint through a rename, so a script polling

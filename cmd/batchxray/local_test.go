@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -167,6 +168,9 @@ func TestRunLocalServesUntilCancelled(t *testing.T) {
 	if !strings.Contains(errOut.String(), "\n"+wantExport) || !strings.HasSuffix(errOut.String(), "batchxray local: stopped\n") {
 		t.Errorf("stderr = %q, want the export line %q and the stop line", errOut, wantExport)
 	}
+	if !regexp.MustCompile(`X-Ray daemon on 127\.0\.0\.1:[1-9]\d* \(UDP and TCP\)`).MatchString(errOut.String()) {
+		t.Errorf("stderr = %q, want the daemon's bound address", errOut)
+	}
 	if !strings.Contains(log.String(), "service=sts operation=GetCallerIdentity") {
 		t.Errorf("debug log %q does not show the request", log.String())
 	}
@@ -187,5 +191,24 @@ func TestRunLocalPortInUse(t *testing.T) {
 	}
 	if code := exitCode(err); code != exitError {
 		t.Errorf("exit code %d, want %d", code, exitError)
+	}
+}
+
+func TestRunLocalDaemonPortInUse(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	f, _, _ := localTestFactory(nil)
+	addr := pc.LocalAddr().String()
+	ready := filepath.Join(t.TempDir(), "ready")
+	err = runLocal(context.Background(), &localOptions{f: f, Addr: "127.0.0.1:0", DaemonAddr: addr, ReadyFile: ready})
+	want := "start the X-Ray daemon on " + addr + ": address already in use (is another batchxray local or X-Ray daemon running? use --daemon-addr)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if _, err := os.Stat(ready); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ready file written although the stand-in did not start: %v", err)
 	}
 }
