@@ -1,6 +1,9 @@
 package traces
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Batch job states, as Batch spells them.
 const (
@@ -159,6 +162,14 @@ func (j Job) Lifecycle(now time.Time) []Track {
 	return tracks
 }
 
+// sortedTransitions are the transitions in time order, whatever order the
+// caller kept them in.
+func (j Job) sortedTransitions() []Transition {
+	ts := append([]Transition(nil), j.Transitions...)
+	sort.SliceStable(ts, func(a, b int) bool { return ts[a].At.Before(ts[b].At) })
+	return ts
+}
+
 // phases splits [from, end] of one attempt into states.
 func (j Job) phases(from, started, end time.Time, open bool) []Phase {
 	var ps []Phase
@@ -173,7 +184,7 @@ func (j Job) phases(from, started, end time.Time, open bool) []Phase {
 		ps = append(ps, Phase{State: state, Start: s, End: e})
 	}
 	var seen []Transition
-	for _, tr := range j.Transitions {
+	for _, tr := range j.sortedTransitions() {
 		if !tr.At.Before(from) && tr.At.Before(end) && tr.State != StateSucceeded && tr.State != StateFailed {
 			seen = append(seen, tr)
 		}

@@ -39,6 +39,7 @@ type NotFoundError struct {
 // NotFound marks the error for the exit code.
 func (e *NotFoundError) NotFound() bool { return true }
 
+// Error says that nothing was found and why, in one line.
 func (e *NotFoundError) Error() string {
 	switch e.Reason {
 	case ReasonNeverStarted:

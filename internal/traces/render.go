@@ -422,9 +422,10 @@ func (r *renderer) ruler() {
 // cut when the label is too long), a duration and a bar.
 func (r *renderer) row(prefix string, body, marks []piece, dur string, bar []piece) {
 	ps := make([]piece, 0, 4+len(body)+len(marks)+len(bar))
-	if max := r.labelW / 2; width(prefix) > max {
+	// A deep tree keeps the right end of its prefix, next to the name.
+	if limit := r.labelW / 2; width(prefix) > limit {
 		rs := []rune(prefix)
-		prefix = "…" + string(rs[len(rs)-max+1:])
+		prefix = "…" + string(rs[len(rs)-limit+1:])
 	}
 	room := r.labelW - width(prefix)
 	mw := 0
@@ -821,6 +822,11 @@ func (w *walker) spanRow(s *Span, prefix, next string, depth int) {
 	}
 	r.row(prefix, w.label(s, depth), w.marks(s), dur, bar)
 	if s.Message != "" && s.Failed() {
+		// Under a span with children the tree's line runs on past the
+		// message to the first child.
+		if d := r.o.Depth; len(s.Children) > 0 && (d == 0 || depth < d) {
+			next += "│ "
+		}
 		r.line(piece{next, r.muted}, piece{glyphMessage + " " + s.Message, p})
 	}
 }
