@@ -53,6 +53,7 @@ type fakeXRay struct {
 	// many are in flight together.
 	gate             int
 	gateOpen         chan struct{}
+	opened           bool
 	inflight, maxIn  int
 	batchCalls       int
 	unexpectedCalled []string
@@ -93,8 +94,9 @@ func (f *fakeXRay) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesIn
 	f.maxIn = max(f.maxIn, f.inflight)
 	f.batchCalls++
 	held := f.gate > 0 && f.batchCalls <= f.gate
-	if f.gate > 0 && f.inflight == f.gate {
+	if f.gate > 0 && !f.opened && f.inflight == f.gate {
 		close(f.gateOpen)
+		f.opened = true
 	}
 	f.mu.Unlock()
 	if held {
