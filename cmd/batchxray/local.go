@@ -66,8 +66,13 @@ batchxray) at it, and serves until interrupted.`,
 			if r := opts.StandIn.ThrottleRate; r < 0 || r > 1 {
 				return usageErrorf("invalid --throttle-rate %v: want a share from 0 to 1", r)
 			}
-			if opts.StandIn.Latency < 0 || opts.StandIn.IAMPropagation < 0 {
-				return usageErrorf("--latency and --iam-propagation cannot be negative")
+			if opts.StandIn.Latency < 0 || opts.StandIn.IAMPropagation < 0 || opts.StandIn.ComputeEnvironmentDelay < 0 {
+				return usageErrorf("--latency, --iam-propagation and --compute-environment-delay cannot be negative")
+			}
+			// On the command line 0 means no delay; in Options 0 means the
+			// default and a negative value none.
+			if opts.StandIn.ComputeEnvironmentDelay == 0 {
+				opts.StandIn.ComputeEnvironmentDelay = -1
 			}
 			// The global --region is the stand-in's region.
 			opts.StandIn.Region = f.Globals.Region
@@ -88,6 +93,7 @@ batchxray) at it, and serves until interrupted.`,
 	fl.DurationVar(&opts.StandIn.Latency, "latency", 0, "latency added to every call, like a real endpoint's round trip")
 	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
 	fl.DurationVar(&opts.StandIn.IAMPropagation, "iam-propagation", 0, "how long new IAM roles and instance profiles stay invisible to other services")
+	fl.DurationVar(&opts.StandIn.ComputeEnvironmentDelay, "compute-environment-delay", 2*time.Second, "how long Batch compute environments and job queues stay CREATING, UPDATING or DELETING")
 	return cmd
 }
 

@@ -56,7 +56,7 @@ func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer
 }
 
 func TestLocalFlags(t *testing.T) {
-	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", StandIn: localaws.Options{Account: "000000000000"}}
+	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second}}
 	tests := []struct {
 		name    string
 		args    []string
@@ -68,16 +68,17 @@ func TestLocalFlags(t *testing.T) {
 		{
 			name: "every flag",
 			args: []string{"--addr", "127.0.0.1:0", "--daemon-addr", "127.0.0.1:2001", "--account", "123456789012", "--ready-file", "/tmp/ready",
-				"--latency", "50ms", "--throttle-rate", "0.25", "--iam-propagation", "8s"},
+				"--latency", "50ms", "--throttle-rate", "0.25", "--iam-propagation", "8s", "--compute-environment-delay", "5s"},
 			region: "eu-west-1",
 			want: func(o *localOptions) {
 				o.Addr, o.DaemonAddr, o.ReadyFile = "127.0.0.1:0", "127.0.0.1:2001", "/tmp/ready"
-				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second}
+				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second, ComputeEnvironmentDelay: 5 * time.Second}
 			},
 		},
 		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
 		{name: "throttle rate above 1", args: []string{"--throttle-rate", "1.5"}, wantErr: "invalid --throttle-rate 1.5: want a share from 0 to 1"},
-		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency and --iam-propagation cannot be negative"},
+		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency, --iam-propagation and --compute-environment-delay cannot be negative"},
+		{name: "no compute environment delay", args: []string{"--compute-environment-delay", "0"}, want: func(o *localOptions) { o.StandIn.ComputeEnvironmentDelay = -1 }},
 		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra" for "local"`},
 	}
 	for _, tt := range tests {
