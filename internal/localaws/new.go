@@ -5,6 +5,7 @@ import (
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/batch"
+	"github.com/batchxray/batchxray/internal/localaws/ec2"
 	"github.com/batchxray/batchxray/internal/localaws/ecr"
 	"github.com/batchxray/batchxray/internal/localaws/iam"
 	"github.com/batchxray/batchxray/internal/localaws/logs"
@@ -28,6 +29,7 @@ func New(opts Options) *Server {
 	iamService := iam.New(env, opts.IAMPropagation)
 	s.services["iam"] = iamService
 	s.services["sts"] = sts.New(env)
+	s.services["ec2"] = ec2.New(env)
 	logsService := logs.New(env)
 	s.services["logs"] = logsService
 	batchService := batch.New(env, batch.Config{
