@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,13 +50,10 @@ type fakeXRay struct {
 	wantDest     bool
 	destinations int
 
-	// gate, if set, holds the first calls of BatchGetTraces until that
-	// many are in flight together.
-	gate             int
-	gateOpen         chan struct{}
-	opened           bool
-	inflight, maxIn  int
-	batchCalls       int
+	// release, if set, holds each BatchGetTraces call until the test
+	// sends on it.
+	release          chan struct{}
+	inflight         int
 	unexpectedCalled []string
 }
 
@@ -91,17 +89,10 @@ func (f *fakeXRay) GetTraceSummaries(_ context.Context, in *xray.GetTraceSummari
 func (f *fakeXRay) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesInput, _ ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error) {
 	f.mu.Lock()
 	f.inflight++
-	f.maxIn = max(f.maxIn, f.inflight)
-	f.batchCalls++
-	held := f.gate > 0 && f.batchCalls <= f.gate
-	if f.gate > 0 && !f.opened && f.inflight == f.gate {
-		close(f.gateOpen)
-		f.opened = true
-	}
 	f.mu.Unlock()
-	if held {
+	if f.release != nil {
 		select {
-		case <-f.gateOpen:
+		case <-f.release:
 		case <-ctx.Done():
 		}
 	}
@@ -297,32 +288,50 @@ func TestFindPagesBatchesAndRetries(t *testing.T) {
 	fake.verify()
 }
 
+// TestFindBoundsConcurrency holds every BatchGetTraces call until the test
+// lets one go, and counts the calls in flight each time every goroutine is
+// blocked (synctest.Wait): always the bound while enough batches remain.
 func TestFindBoundsConcurrency(t *testing.T) {
-	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC))
-	job := finishedJob(clock.Now())
-	all := ids("1-c", 40)
-	fake := &fakeXRay{t: t, gate: 3, gateOpen: make(chan struct{}), batches: map[string][]batchReply{},
-		summaries: []summariesCall{{filter: `annotation.job_id = "job-1"`, start: job.CreatedAt.Add(-DefaultMargin), end: job.StoppedAt.Add(DefaultMargin), ids: all}}}
-	for i := 0; i < len(all); i += BatchSize {
-		fake.batches[batchKey(all[i:i+BatchSize], "")] = []batchReply{traceReply("", all[i:i+BatchSize]...)}
-	}
-	f := NewFinder(fake, clock)
-	f.Concurrency = 3
-	got, err, _ := run(t, f, clock, Request{Job: job})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != len(all) {
-		t.Errorf("got %d traces, want %d", len(got), len(all))
-	}
-	// The first three calls are held until all three are in flight, so a
-	// Finder that calls one at a time never gets here; a Finder without a
-	// bound is caught only if its extra calls arrive while those are held,
-	// which the scheduler does not promise.
-	if fake.maxIn != 3 {
-		t.Errorf("at most %d BatchGetTraces calls were in flight, want exactly the bound 3", fake.maxIn)
-	}
-	fake.verify()
+	synctest.Test(t, func(t *testing.T) {
+		clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC))
+		job := finishedJob(clock.Now())
+		all := ids("1-c", 40)
+		batches := len(all) / BatchSize
+		fake := &fakeXRay{t: t, release: make(chan struct{}), batches: map[string][]batchReply{},
+			summaries: []summariesCall{{filter: `annotation.job_id = "job-1"`, start: job.CreatedAt.Add(-DefaultMargin), end: job.StoppedAt.Add(DefaultMargin), ids: all}}}
+		for i := 0; i < len(all); i += BatchSize {
+			fake.batches[batchKey(all[i:i+BatchSize], "")] = []batchReply{traceReply("", all[i:i+BatchSize]...)}
+		}
+		f := NewFinder(fake, clock)
+		f.Concurrency = 3
+		type result struct {
+			traces []*Trace
+			err    error
+		}
+		done := make(chan result, 1)
+		go func() {
+			got, err := f.Find(context.Background(), Request{Job: job})
+			done <- result{got, err}
+		}()
+		for finished := 0; finished < batches; finished++ {
+			synctest.Wait()
+			fake.mu.Lock()
+			inflight := fake.inflight
+			fake.mu.Unlock()
+			if want := min(3, batches-finished); inflight != want {
+				t.Fatalf("after %d calls ended, %d were in flight, want %d", finished, inflight, want)
+			}
+			fake.release <- struct{}{}
+		}
+		r := <-done
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		if len(r.traces) != len(all) {
+			t.Errorf("got %d traces, want %d", len(r.traces), len(all))
+		}
+		fake.verify()
+	})
 }
 
 // TestFindWaitsForLateTraces: a job still running has no trace yet; the
