@@ -106,7 +106,6 @@ func (s *Service) createComputeEnvironment(in *createComputeEnvironmentInput) (a
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	s.settle()
 	if _, ok := s.ces[in.ComputeEnvironmentName]; ok {
 		return nil, clientError("Object already exists")
 	}
@@ -136,7 +135,6 @@ func (s *Service) createComputeEnvironment(in *createComputeEnvironmentInput) (a
 		until: s.env.Clock.Now().Add(s.cfg.ResourceDelay),
 	}
 	s.ces[in.ComputeEnvironmentName] = ce
-	s.settle()
 	return map[string]string{
 		"computeEnvironmentName": ce.d.ComputeEnvironmentName,
 		"computeEnvironmentArn":  ce.d.ComputeEnvironmentArn,
@@ -221,7 +219,6 @@ func (s *Service) describeComputeEnvironments(in *describeComputeEnvironmentsInp
 	if len(in.ComputeEnvironments) > 100 {
 		return nil, clientError("computeEnvironments can list at most 100 compute environments")
 	}
-	s.settle()
 	var all []computeEnvironmentDetail
 	for _, ce := range sortedByName(s.ces, func(ce *computeEnv) string { return ce.d.ComputeEnvironmentName }) {
 		if len(in.ComputeEnvironments) > 0 && !slices.Contains(in.ComputeEnvironments, ce.d.ComputeEnvironmentName) && !slices.Contains(in.ComputeEnvironments, ce.d.ComputeEnvironmentArn) {
@@ -254,7 +251,6 @@ func (s *Service) updateComputeEnvironment(in *updateComputeEnvironmentInput) (a
 	if in.State != "" && !validState(in.State) {
 		return nil, clientError("state must be ENABLED or DISABLED")
 	}
-	s.settle()
 	ce := s.findCE(in.ComputeEnvironment)
 	if ce == nil || ce.d.Status == statusDeleting {
 		return nil, clientError("ComputeEnvironment %s does not exist", in.ComputeEnvironment)
@@ -313,7 +309,6 @@ func (s *Service) updateComputeEnvironment(in *updateComputeEnvironmentInput) (a
 	ce.d.Status = statusUpdating
 	ce.d.StatusReason = "Updating compute environment"
 	ce.until = s.env.Clock.Now().Add(s.cfg.ResourceDelay)
-	s.settle()
 	return map[string]string{
 		"computeEnvironmentName": ce.d.ComputeEnvironmentName,
 		"computeEnvironmentArn":  ce.d.ComputeEnvironmentArn,
@@ -325,7 +320,6 @@ type deleteComputeEnvironmentInput struct {
 }
 
 func (s *Service) deleteComputeEnvironment(in *deleteComputeEnvironmentInput) (any, error) {
-	s.settle()
 	ce := s.findCE(in.ComputeEnvironment)
 	if ce == nil {
 		return nil, clientError("ComputeEnvironment %s does not exist", in.ComputeEnvironment)
@@ -349,7 +343,6 @@ func (s *Service) deleteComputeEnvironment(in *deleteComputeEnvironmentInput) (a
 	ce.d.Status = statusDeleting
 	ce.d.StatusReason = "Deleting compute environment"
 	ce.until = s.env.Clock.Now().Add(s.cfg.ResourceDelay)
-	s.settle()
 	return struct{}{}, nil
 }
 

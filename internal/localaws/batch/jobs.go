@@ -148,7 +148,6 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 		return nil, err
 	}
 
-	s.settle()
 	q := s.findQueue(in.JobQueue)
 	if q == nil || q.d.Status == statusDeleting {
 		return nil, clientError("Job Queue %s does not exist", in.JobQueue)
@@ -229,7 +228,6 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 	for _, c := range j.children {
 		s.add(c)
 	}
-	s.settle()
 	return map[string]string{"jobArn": j.d.JobArn, "jobName": j.d.JobName, "jobId": j.d.JobID}, nil
 }
 
@@ -403,7 +401,6 @@ func (s *Service) describeJobs(in *describeJobsInput) (any, error) {
 	if len(in.Jobs) < 1 || len(in.Jobs) > maxDescribeJobs {
 		return nil, clientError("jobs must list between 1 and %d job IDs, got %d", maxDescribeJobs, len(in.Jobs))
 	}
-	s.settle()
 	out := []jobDetail{}
 	for _, id := range in.Jobs {
 		if strings.HasPrefix(id, "arn:") {
@@ -454,7 +451,6 @@ func (s *Service) listJobs(in *listJobsInput) (any, error) {
 	} else if status == "" {
 		status = jobRunning
 	}
-	s.settle()
 	var candidates []*job
 	switch {
 	case in.JobQueue != "":
@@ -570,7 +566,6 @@ func (s *Service) stopJob(in *stopJobInput, terminate bool) (any, error) {
 	if in.Reason == "" {
 		return nil, clientError("reason must be specified")
 	}
-	s.settle()
 	j, ok := s.jobs[in.JobID]
 	if !ok {
 		return nil, clientError("Job %s does not exist", in.JobID)
@@ -605,7 +600,6 @@ func (s *Service) stopJob(in *stopJobInput, terminate bool) (any, error) {
 			}
 		}
 	}
-	s.settle()
 	return struct{}{}, nil
 }
 

@@ -83,7 +83,6 @@ func (s *Service) createJobQueue(in *createJobQueueInput) (any, error) {
 	if err := validateTags(in.Tags); err != nil {
 		return nil, err
 	}
-	s.settle()
 	if _, ok := s.queues[in.JobQueueName]; ok {
 		return nil, clientError("Object already exists")
 	}
@@ -106,7 +105,6 @@ func (s *Service) createJobQueue(in *createJobQueueInput) (any, error) {
 		until: s.env.Clock.Now().Add(s.cfg.ResourceDelay),
 	}
 	s.queues[in.JobQueueName] = q
-	s.settle()
 	return map[string]string{"jobQueueName": q.d.JobQueueName, "jobQueueArn": q.d.JobQueueArn}, nil
 }
 
@@ -139,7 +137,6 @@ func (s *Service) describeJobQueues(in *describeJobQueuesInput) (any, error) {
 	if len(in.JobQueues) > 100 {
 		return nil, clientError("jobQueues can list at most 100 job queues")
 	}
-	s.settle()
 	var all []jobQueueDetail
 	for _, q := range sortedByName(s.queues, func(q *jobQueue) string { return q.d.JobQueueName }) {
 		if len(in.JobQueues) > 0 && !slices.Contains(in.JobQueues, q.d.JobQueueName) && !slices.Contains(in.JobQueues, q.d.JobQueueArn) {
@@ -174,7 +171,6 @@ func (s *Service) updateJobQueue(in *updateJobQueueInput) (any, error) {
 	if in.Priority != nil && (*in.Priority < 0 || *in.Priority > 1000) {
 		return nil, clientError("priority must be between 0 and 1000")
 	}
-	s.settle()
 	q := s.findQueue(in.JobQueue)
 	if q == nil || q.d.Status == statusDeleting {
 		return nil, clientError("JobQueue %s does not exist", in.JobQueue)
@@ -198,7 +194,6 @@ func (s *Service) updateJobQueue(in *updateJobQueueInput) (any, error) {
 	q.d.Status = statusUpdating
 	q.d.StatusReason = "Updating job queue"
 	q.until = s.env.Clock.Now().Add(s.cfg.ResourceDelay)
-	s.settle()
 	return map[string]string{"jobQueueName": q.d.JobQueueName, "jobQueueArn": q.d.JobQueueArn}, nil
 }
 
@@ -207,7 +202,6 @@ type deleteJobQueueInput struct {
 }
 
 func (s *Service) deleteJobQueue(in *deleteJobQueueInput) (any, error) {
-	s.settle()
 	q := s.findQueue(in.JobQueue)
 	if q == nil {
 		return nil, clientError("JobQueue %s does not exist", in.JobQueue)
@@ -224,6 +218,5 @@ func (s *Service) deleteJobQueue(in *deleteJobQueueInput) (any, error) {
 	q.d.Status = statusDeleting
 	q.d.StatusReason = "Deleting job queue"
 	q.until = s.env.Clock.Now().Add(s.cfg.ResourceDelay)
-	s.settle()
 	return struct{}{}, nil
 }

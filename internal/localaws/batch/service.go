@@ -254,9 +254,12 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Every operation runs under the lock, encoding included: the answer
 	// shares maps and slices with the state that jobs keep changing.
+	// The state is brought up to the clock before the call, and again
+	// after it, so that what the call changed takes effect at once.
 	s.mu.Lock()
 	s.settle()
 	out, err := h(s, r, body)
+	s.settle()
 	var b []byte
 	if err == nil {
 		b, err = json.Marshal(out)

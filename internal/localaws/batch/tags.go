@@ -47,7 +47,6 @@ func tagResource(s *Service, r *http.Request, body []byte) (any, error) {
 		if err := validateTags(in.Tags); err != nil {
 			return nil, err
 		}
-		s.settle()
 		tags, ok := s.tagsOf(arn)
 		if !ok {
 			return nil, clientError("Resource %s does not exist", arn)
@@ -76,7 +75,6 @@ func untagResource(s *Service, r *http.Request, _ []byte) (any, error) {
 	if len(keys) == 0 {
 		return nil, clientError("tagKeys must contain at least one key")
 	}
-	s.settle()
 	tags, ok := s.tagsOf(arn)
 	if !ok {
 		return nil, clientError("Resource %s does not exist", arn)
@@ -95,7 +93,6 @@ func listTagsForResource(s *Service, r *http.Request, _ []byte) (any, error) {
 	if err != nil {
 		return nil, clientError("resourceArn is not a valid ARN")
 	}
-	s.settle()
 	tags, ok := s.tagsOf(arn)
 	if !ok {
 		return nil, clientError("Resource %s does not exist", arn)
