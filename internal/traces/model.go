@@ -11,7 +11,8 @@ import (
 // Document is one X-Ray segment or subsegment document, with the fields this
 // package reads or shows. It is also what `--output json` prints, so that the
 // documents appear as objects rather than the escaped strings BatchGetTraces
-// returns. Fields not listed here are dropped.
+// returns. It holds every field of X-Ray's segment document format except
+// the rarely used ones (such as cause stack frames); those are dropped.
 type Document struct {
 	ID       string `json:"id"`
 	TraceID  string `json:"trace_id,omitempty"`
@@ -30,13 +31,18 @@ type Document struct {
 	Cause    *Cause `json:"cause,omitempty"`
 	// Namespace is "aws" for an instrumented AWS SDK call and "remote" for
 	// an instrumented HTTP call.
-	Namespace   string                    `json:"namespace,omitempty"`
-	Origin      string                    `json:"origin,omitempty"`
-	HTTP        *HTTP                     `json:"http,omitempty"`
-	AWS         map[string]any            `json:"aws,omitempty"`
-	Annotations map[string]any            `json:"annotations,omitempty"`
-	Metadata    map[string]map[string]any `json:"metadata,omitempty"`
-	Subsegments []Document                `json:"subsegments,omitempty"`
+	Namespace    string                    `json:"namespace,omitempty"`
+	Origin       string                    `json:"origin,omitempty"`
+	ResourceARN  string                    `json:"resource_arn,omitempty"`
+	User         string                    `json:"user,omitempty"`
+	PrecursorIDs []string                  `json:"precursor_ids,omitempty"`
+	HTTP         *HTTP                     `json:"http,omitempty"`
+	AWS          map[string]any            `json:"aws,omitempty"`
+	Service      map[string]any            `json:"service,omitempty"`
+	SQL          map[string]any            `json:"sql,omitempty"`
+	Annotations  map[string]any            `json:"annotations,omitempty"`
+	Metadata     map[string]map[string]any `json:"metadata,omitempty"`
+	Subsegments  []Document                `json:"subsegments,omitempty"`
 }
 
 // Cause is why a segment failed. X-Ray also accepts a bare exception ID in
