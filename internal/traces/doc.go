@@ -1,12 +1,16 @@
-// Package traces turns the X-Ray documents of an AWS Batch job into a tree of
-// spans, puts them next to the job's Batch lifecycle, and draws both in the
-// terminal: a header, one lifecycle track per attempt, a waterfall on the
-// same time axis, and a one-line service map. For an array parent it draws a
-// table of the children instead.
+// Package traces finds the X-Ray traces of an AWS Batch job, turns their
+// documents into a tree of spans, puts them next to the job's Batch
+// lifecycle, and draws both in the terminal: a header, one lifecycle track
+// per attempt, a waterfall on the same time axis, and a one-line service
+// map. For an array parent it draws a table of the children instead.
 //
-// Drawing is a pure function of its input, the width, the colour switch and
-// the clock, so every output is byte-exact in a golden file. The package
-// knows nothing of cobra and its rendering API takes no AWS SDK types: the
-// command maps Batch's JobDetail to Job and hands over the documents of
-// BatchGetTraces as strings.
+// Finding (Finder) queries GetTraceSummaries on the job's annotation over
+// windows of at most a day around the job, fetches with BatchGetTraces, and
+// when nothing is there says why in a NotFoundError.
+//
+// Drawing (Render) is a pure function of its input, the width, the colour
+// switch and the clock, so every output is byte-exact in a golden file. The
+// drawing knows nothing of cobra and takes no AWS SDK types: the command maps
+// Batch's JobDetail to Job, and the documents come in as the strings
+// BatchGetTraces returns.
 package traces
