@@ -386,6 +386,8 @@ func TestFindExplainsEmpty(t *testing.T) {
 		{name: "stopped moments ago: still indexing", job: justStopped, queries: 1, destination: types.TraceSegmentDestinationXRay, want: ReasonIndexing},
 		{name: "waited and still nothing", job: justStopped, wait: 5 * time.Second, queries: 4, destination: types.TraceSegmentDestinationXRay, want: ReasonIndexing,
 			wantSleeps: []time.Duration{time.Second, 2 * time.Second, 2 * time.Second}},
+		{name: "still running", job: Job{ID: "job-1", Status: StateRunning, CreatedAt: now.Add(-time.Minute), StartedAt: now.Add(-30 * time.Second)},
+			queries: 1, destination: types.TraceSegmentDestinationXRay, want: ReasonRunning},
 		{name: "transaction search", job: finished, queries: 1, destination: types.TraceSegmentDestinationCloudWatchLogs, want: ReasonTransactionSearch},
 		{name: "destination unreadable", job: finished, queries: 1, destErr: &smithy.GenericAPIError{Code: "AccessDeniedException"}, want: ReasonUntraced},
 	}

@@ -15,8 +15,10 @@ type Reason string
 const (
 	// ReasonNeverStarted: the job never ran, so nothing was traced.
 	ReasonNeverStarted Reason = "never-started"
-	// ReasonIndexing: the job runs or stopped moments ago; X-Ray indexes
-	// traces seconds after the daemon flushes them, sometimes longer.
+	// ReasonRunning: the job still runs; its segment is sent when it ends.
+	ReasonRunning Reason = "running"
+	// ReasonIndexing: the job stopped moments ago; X-Ray indexes traces
+	// seconds after the daemon flushes them, sometimes longer.
 	ReasonIndexing Reason = "indexing"
 	// ReasonTransactionSearch: the account sends traces to CloudWatch Logs
 	// (Transaction Search), where only a sample is indexed as summaries.
@@ -44,6 +46,8 @@ func (e *NotFoundError) Error() string {
 	switch e.Reason {
 	case ReasonNeverStarted:
 		return fmt.Sprintf("no trace for job %s: the job never started (it is %s)", e.JobID, e.Status)
+	case ReasonRunning:
+		return fmt.Sprintf("no trace for job %s yet: it is still %s, and its segment is sent when it ends", e.JobID, e.Status)
 	case ReasonIndexing:
 		return fmt.Sprintf("no trace for job %s yet: X-Ray has not indexed it", e.JobID)
 	case ReasonTransactionSearch:
@@ -57,6 +61,8 @@ func (e *NotFoundError) Hint() string {
 	switch e.Reason {
 	case ReasonNeverStarted:
 		return "a RUNNABLE job waits for capacity in its compute environment; follow it with: batchxray status " + e.JobID
+	case ReasonRunning:
+		return "wait for the job to end with: batchxray status " + e.JobID + ", then run trace again"
 	case ReasonIndexing:
 		return "try again in a minute, or wait longer with --wait 2m"
 	case ReasonTransactionSearch:
@@ -78,7 +84,10 @@ func (f *Finder) explain(ctx context.Context, j Job) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if !j.Terminal() || f.clock.Since(j.End(f.clock.Now())) < f.IndexingGrace {
+	switch {
+	case !j.Terminal():
+		e.Reason = ReasonRunning
+	case f.clock.Since(j.End(f.clock.Now())) < f.IndexingGrace:
 		e.Reason = ReasonIndexing
 	}
 	return e
