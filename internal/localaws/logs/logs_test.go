@@ -36,8 +36,8 @@ func start(t *testing.T) (*cwl.Client, *clockwork.FakeClock) {
 	return cwl.NewFromConfig(cfg), clock
 }
 
-func must[T any](v T, err error) func(*testing.T) T {
-	return func(t *testing.T) T {
+func must[T any](v T, err error) func(testing.TB) T {
+	return func(t testing.TB) T {
 		t.Helper()
 		if err != nil {
 			t.Fatal(err)

@@ -3,6 +3,8 @@ package logs
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -161,13 +163,13 @@ func (s *Service) Write(group, stream string, at time.Time, message string) {
 func (s *Service) appendEvent(st *logStream, ts int64, message string, ingested int64) {
 	s.seq++
 	e := event{key: key{ts, s.seq}, message: message, ingested: ingested}
+	// Nearly always the newest: append. An older event goes after the
+	// last one with its timestamp or an earlier one.
 	i := len(st.events)
-	for i > 0 && e.key.less(st.events[i-1].key) {
-		i--
+	if i > 0 && e.key.less(st.events[i-1].key) {
+		i = sort.Search(len(st.events), func(j int) bool { return e.key.less(st.events[j].key) })
 	}
-	st.events = append(st.events, event{})
-	copy(st.events[i+1:], st.events[i:])
-	st.events[i] = e
+	st.events = slices.Insert(st.events, i, e)
 	st.lastIngestion = ingested
 	st.storedBytes += int64(len(message))
 }
