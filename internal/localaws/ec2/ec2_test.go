@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -473,5 +474,66 @@ func TestNotImplemented(t *testing.T) {
 	_, err := c.DescribeInstances(ctx, &ec2.DescribeInstancesInput{})
 	if code(err) != "NotImplemented" || !strings.Contains(err.Error(), "DescribeInstances") {
 		t.Errorf("err = %v, want NotImplemented naming the operation", err)
+	}
+}
+
+// TestRevokeWhatDescribeSays revokes a group's ingress with the permissions
+// DescribeSecurityGroups returned, as a caller emptying a group does: the
+// user IDs and descriptions it echoes back must not get in the way.
+func TestRevokeWhatDescribeSays(t *testing.T) {
+	c := start(t)
+	id, other := createGroup(t, c, "g"), createGroup(t, c, "other")
+	must(c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: []types.IpPermission{
+		{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(80), ToPort: aws.Int32(81), IpRanges: []types.IpRange{{CidrIp: aws.String("10.0.0.0/8"), Description: aws.String("web")}}},
+		{IpProtocol: aws.String("-1"), UserIdGroupPairs: []types.UserIdGroupPair{{GroupId: aws.String(other)}}},
+		{IpProtocol: aws.String("udp"), FromPort: aws.Int32(53), ToPort: aws.Int32(53), Ipv6Ranges: []types.Ipv6Range{{CidrIpv6: aws.String("::/0")}}},
+	}}))(t)
+	perms := describeGroup(t, c, id).IpPermissions
+	if len(perms) != 3 {
+		t.Fatalf("ingress: %+v", perms)
+	}
+	must(c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), IpPermissions: perms}))(t)
+	if left := describeGroup(t, c, id).IpPermissions; len(left) != 0 {
+		t.Errorf("ingress left: %+v", left)
+	}
+	// Now nothing points at "other".
+	must(c.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(other)}))(t)
+}
+
+// TestOlderRuleForms: the top-level CidrIp/IpProtocol/ports form with a
+// group name, and revoking by rule ID.
+func TestOlderRuleForms(t *testing.T) {
+	c := start(t)
+	id := createGroup(t, c, "g")
+	auth := must(c.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupName: aws.String("g"), CidrIp: aws.String("10.1.0.0/16"), IpProtocol: aws.String("TCP"), FromPort: aws.Int32(8080), ToPort: aws.Int32(8080),
+	}))(t)
+	if diff := cmp.Diff([]types.IpPermission{tcp(8080, "10.1.0.0/16")}, describeGroup(t, c, id).IpPermissions, permOpts); diff != "" {
+		t.Errorf("ingress (-want +got):\n%s", diff)
+	}
+	must(c.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(id), SecurityGroupRuleIds: []string{aws.ToString(auth.SecurityGroupRules[0].SecurityGroupRuleId)}}))(t)
+	if left := describeGroup(t, c, id).IpPermissions; len(left) != 0 {
+		t.Errorf("ingress left: %+v", left)
+	}
+}
+
+// TestLatestAcrossTemplates: without a template, DescribeLaunchTemplateVersions
+// answers $Latest of every template.
+func TestLatestAcrossTemplates(t *testing.T) {
+	c := start(t)
+	for _, name := range []string{"one", "two"} {
+		must(c.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{LaunchTemplateName: aws.String(name), LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String("ami-1")}}))(t)
+	}
+	must(c.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateName: aws.String("two"), LaunchTemplateData: &types.RequestLaunchTemplateData{ImageId: aws.String("ami-2")}}))(t)
+	out := must(c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"$Latest"}}))(t)
+	var got []string
+	for _, v := range out.LaunchTemplateVersions {
+		got = append(got, fmt.Sprintf("%s v%d %s", aws.ToString(v.LaunchTemplateName), aws.ToInt64(v.VersionNumber), aws.ToString(v.LaunchTemplateData.ImageId)))
+	}
+	if diff := cmp.Diff([]string{"one v1 ami-1", "two v2 ami-2"}, got); diff != "" {
+		t.Errorf("latest versions (-want +got):\n%s", diff)
+	}
+	if _, err := c.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"1"}}); code(err) != "InvalidParameterValue" {
+		t.Errorf("a numbered version without a template: %v, want InvalidParameterValue", err)
 	}
 }

@@ -208,7 +208,7 @@ func (s *Service) describeAvailabilityZones(p params) (any, error) {
 		Zones []zoneXML `xml:"availabilityZoneInfo>item"`
 	}{}
 	for _, sn := range s.subnets {
-		if len(names) > 0 && !anyMatch(names, []string{sn.zone}) || len(ids) > 0 && !anyMatch(ids, []string{sn.zoneID}) {
+		if len(names) > 0 && !anyMatch(wildcards(names), []string{sn.zone}) || len(ids) > 0 && !anyMatch(wildcards(ids), []string{sn.zoneID}) {
 			continue
 		}
 		ok, err := matchFilters(filters, nil, func(name string) ([]string, bool) {
@@ -258,7 +258,7 @@ func (s *Service) describeAccountAttributes(p params) (any, error) {
 		Attributes []attribute `xml:"accountAttributeSet>item"`
 	}{}
 	for _, a := range all {
-		if len(names) == 0 || anyMatch(names, []string{a.Name}) {
+		if len(names) == 0 || anyMatch(wildcards(names), []string{a.Name}) {
 			out.Attributes = append(out.Attributes, a)
 		}
 	}

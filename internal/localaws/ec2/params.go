@@ -3,6 +3,7 @@ package ec2
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -66,14 +67,15 @@ func (p params) integer(key string) (*int, error) {
 
 // filter is one Filter.N of a Describe call.
 type filter struct {
-	name   string
-	values []string
+	name string
+	// values are the filter's values as patterns, compiled once a call.
+	values []*regexp.Regexp
 }
 
 func (p params) filters() []filter {
 	var out []filter
 	for _, f := range p.list("Filter") {
-		out = append(out, filter{f.str("Name"), f.strings("Value")})
+		out = append(out, filter{f.str("Name"), wildcards(f.strings("Value"))})
 	}
 	return out
 }

@@ -247,9 +247,8 @@ func matchFilters(filters []filter, tags map[string]string, fields func(name str
 	return true, nil
 }
 
-func anyMatch(patterns, values []string) bool {
-	for _, p := range patterns {
-		re := wildcard(p)
+func anyMatch(patterns []*regexp.Regexp, values []string) bool {
+	for _, re := range patterns {
 		for _, v := range values {
 			if re.MatchString(v) {
 				return true
@@ -257,6 +256,14 @@ func anyMatch(patterns, values []string) bool {
 		}
 	}
 	return false
+}
+
+func wildcards(ps []string) []*regexp.Regexp {
+	out := make([]*regexp.Regexp, len(ps))
+	for i, p := range ps {
+		out[i] = wildcard(p)
+	}
+	return out
 }
 
 func wildcard(p string) *regexp.Regexp {
