@@ -471,7 +471,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 	}
 	op, ok := p.operator()
 	if !ok {
-		return func(s *summary) bool { return len(s.annotations[key]) > 0 }, nil
+		return func(s *summary) bool { return len(s.annotation(key)) > 0 }, nil
 	}
 	opTok := p.toks[p.i-1]
 	v := p.next()
@@ -518,7 +518,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 	// equals the operand; the others match when any value does.
 	if op == "!=" {
 		return func(s *summary) bool {
-			vals := s.annotations[key]
+			vals := s.annotation(key)
 			for _, a := range vals {
 				if !match(a.value) {
 					return false
@@ -528,7 +528,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 		}, nil
 	}
 	return func(s *summary) bool {
-		for _, a := range s.annotations[key] {
+		for _, a := range s.annotation(key) {
 			if match(a.value) {
 				return true
 			}

@@ -1,6 +1,7 @@
 package xray
 
 import (
+	"encoding/json"
 	"math"
 	"slices"
 	"sort"
@@ -25,9 +26,15 @@ type trace struct {
 	sum      summary
 }
 
+// document is one stored document: its bytes, and what storing and
+// merging need to know without parsing it again. Summaries parse it again
+// when its trace changes, which keeps a stored trace small.
 type document struct {
-	raw []byte
-	seg *segDoc
+	raw        []byte
+	id         string
+	parentID   string
+	subsegment bool
+	inProgress bool
 }
 
 func (t *trace) less(epoch int64, id string) bool {
@@ -46,22 +53,28 @@ func (st *store) put(d *segDoc, raw []byte) {
 		i := sort.Search(len(st.byEpoch), func(i int) bool { return !st.byEpoch[i].less(t.epoch, t.id) })
 		st.byEpoch = slices.Insert(st.byEpoch, i, t)
 	}
-	replaced := false
-	for _, old := range t.docs {
-		if old.seg.ID == d.ID {
-			if !old.seg.InProgress && d.InProgress {
-				return
-			}
-			old.seg, old.raw = d, raw
-			replaced = true
-			break
-		}
-	}
-	if !replaced {
-		t.docs = append(t.docs, &document{raw: raw, seg: d})
+	doc := &document{raw: raw, id: d.ID, parentID: d.ParentID, subsegment: d.isSubsegment(), inProgress: d.InProgress}
+	i := slices.IndexFunc(t.docs, func(old *document) bool { return old.id == d.ID })
+	switch {
+	case i < 0:
+		t.docs = append(t.docs, doc)
+	case !t.docs[i].inProgress && d.InProgress:
+		return
+	default:
+		t.docs[i] = doc
 	}
 	t.revision++
-	t.sum = summarize(t.docs)
+	parsed := make([]*segDoc, len(t.docs))
+	for i, old := range t.docs {
+		if old == doc {
+			parsed[i] = d
+			continue
+		}
+		parsed[i] = &segDoc{}
+		// Stored documents were valid JSON when they came in.
+		_ = json.Unmarshal(old.raw, parsed[i])
+	}
+	t.sum = summarize(parsed)
 }
 
 // window returns the traces whose epoch lies in [from, to], ascending.
@@ -85,8 +98,7 @@ type summary struct {
 	http         httpFacts
 	entry        int // index in services of the root segment's service, or -1
 	services     []serviceFacts
-	annotations  map[string][]annotation
-	annKeys      []string // sorted keys of annotations
+	annotations  []annotationKey // sorted by key; a trace has a handful
 	// eventTimes are every document's start and end times; endTimes
 	// only the ends: TimeRangeType Event and Service select by them.
 	eventTimes []float64
@@ -105,6 +117,11 @@ type serviceFacts struct {
 	name, typ            string
 	err, fault, throttle bool
 	responseTime         float64
+}
+
+type annotationKey struct {
+	key    string
+	values []annotation
 }
 
 // annotation is one distinct value of an annotation key and the services
@@ -137,24 +154,36 @@ func (s *summary) annotate(key string, value any, service string) {
 	default:
 		return // X-Ray indexes only strings, numbers and booleans.
 	}
-	if s.annotations == nil {
-		s.annotations = map[string][]annotation{}
+	i := slices.IndexFunc(s.annotations, func(a annotationKey) bool { return a.key == key })
+	if i < 0 {
+		s.annotations = append(s.annotations, annotationKey{key: key})
+		i = len(s.annotations) - 1
 	}
-	vals := s.annotations[key]
-	for i := range vals {
-		if vals[i].value == value {
-			if !slices.Contains(vals[i].services, service) {
-				vals[i].services = append(vals[i].services, service)
+	vals := s.annotations[i].values
+	for j := range vals {
+		if vals[j].value == value {
+			if !slices.Contains(vals[j].services, service) {
+				vals[j].services = append(vals[j].services, service)
 			}
 			return
 		}
 	}
-	s.annotations[key] = append(vals, annotation{value: value, services: []string{service}})
+	s.annotations[i].values = append(vals, annotation{value: value, services: []string{service}})
+}
+
+// annotation is the values of an annotation key, or nil.
+func (s *summary) annotation(key string) []annotation {
+	for i := range s.annotations {
+		if s.annotations[i].key == key {
+			return s.annotations[i].values
+		}
+	}
+	return nil
 }
 
 // summarize computes a trace's summary from its documents. Subsegments sent
 // on their own belong to the service of the segment they hang under.
-func summarize(docs []*document) summary {
+func summarize(docs []*segDoc) summary {
 	s := summary{start: math.Inf(1), end: math.Inf(-1), entry: -1}
 	owner := map[string]string{} // every segment and subsegment id → its service
 	var walkIDs func(d *segDoc, service string)
@@ -164,17 +193,16 @@ func summarize(docs []*document) summary {
 			walkIDs(&d.Subsegments[i], service)
 		}
 	}
-	for _, doc := range docs {
-		if !doc.seg.isSubsegment() {
-			walkIDs(doc.seg, doc.seg.Name)
+	for _, d := range docs {
+		if !d.isSubsegment() {
+			walkIDs(d, d.Name)
 		}
 	}
 	// Resolve subsegments sent alone; one may hang under another, so
 	// repeat until nothing changes.
 	for changed := true; changed; {
 		changed = false
-		for _, doc := range docs {
-			d := doc.seg
+		for _, d := range docs {
 			if !d.isSubsegment() {
 				continue
 			}
@@ -189,8 +217,7 @@ func summarize(docs []*document) summary {
 	}
 
 	var root *segDoc
-	for _, doc := range docs {
-		d := doc.seg
+	for _, d := range docs {
 		service, ok := owner[d.ID]
 		if !ok {
 			s.partial = true // its parent never arrived
@@ -231,10 +258,7 @@ func summarize(docs []*document) summary {
 			}
 		}
 	}
-	for k := range s.annotations {
-		s.annKeys = append(s.annKeys, k)
-	}
-	slices.Sort(s.annKeys)
+	slices.SortFunc(s.annotations, func(a, b annotationKey) int { return strings.Compare(a.key, b.key) })
 	return s
 }
 

@@ -235,8 +235,9 @@ func (t *trace) summaryOut() traceSummary {
 			out.Http.HttpStatus = &st
 		}
 	}
-	for _, k := range sum.annKeys {
-		for _, a := range sum.annotations[k] {
+	for _, ak := range sum.annotations {
+		k := ak.key
+		for _, a := range ak.values {
 			var v annotationValue
 			switch x := a.value.(type) {
 			case string:
@@ -312,14 +313,14 @@ func (s *Service) batchGetTraces(r *http.Request) (any, error) {
 func (t *trace) segments() ([]segmentOut, error) {
 	var loose []*document
 	for _, d := range t.docs {
-		if d.seg.isSubsegment() {
+		if d.subsegment {
 			loose = append(loose, d)
 		}
 	}
 	if len(loose) == 0 {
 		out := make([]segmentOut, 0, len(t.docs))
 		for _, d := range t.docs {
-			out = append(out, segmentOut{Id: d.seg.ID, Document: string(d.raw)})
+			out = append(out, segmentOut{Id: d.id, Document: string(d.raw)})
 		}
 		return out, nil
 	}
@@ -329,25 +330,25 @@ func (t *trace) segments() ([]segmentOut, error) {
 		dec.UseNumber() // numbers come back as they were sent
 		var m map[string]any
 		if err := dec.Decode(&m); err != nil {
-			return nil, fmt.Errorf("decode stored segment %s: %w", d.seg.ID, err)
+			return nil, fmt.Errorf("decode stored segment %s: %w", d.id, err)
 		}
-		trees[d.seg.ID] = m
+		trees[d.id] = m
 	}
 	placed := map[string]bool{}
 	for changed := true; changed; {
 		changed = false
 		for _, d := range loose {
-			if placed[d.seg.ID] {
+			if placed[d.id] {
 				continue
 			}
 			for _, root := range t.docs {
-				if root == d || placed[root.seg.ID] {
+				if root == d || placed[root.id] {
 					continue
 				}
-				if parent := findNode(trees[root.seg.ID], d.seg.ParentID); parent != nil {
+				if parent := findNode(trees[root.id], d.parentID); parent != nil {
 					subs, _ := parent["subsegments"].([]any)
-					parent["subsegments"] = append(subs, trees[d.seg.ID])
-					placed[d.seg.ID] = true
+					parent["subsegments"] = append(subs, trees[d.id])
+					placed[d.id] = true
 					changed = true
 					break
 				}
@@ -356,18 +357,18 @@ func (t *trace) segments() ([]segmentOut, error) {
 	}
 	out := []segmentOut{}
 	for _, d := range t.docs {
-		if placed[d.seg.ID] {
+		if placed[d.id] {
 			continue
 		}
 		doc := string(d.raw)
-		if tree := trees[d.seg.ID]; tree != nil {
+		if tree := trees[d.id]; tree != nil {
 			b, err := json.Marshal(tree)
 			if err != nil {
-				return nil, fmt.Errorf("encode segment %s: %w", d.seg.ID, err)
+				return nil, fmt.Errorf("encode segment %s: %w", d.id, err)
 			}
 			doc = string(b)
 		}
-		out = append(out, segmentOut{Id: d.seg.ID, Document: doc})
+		out = append(out, segmentOut{Id: d.id, Document: doc})
 	}
 	return out, nil
 }
