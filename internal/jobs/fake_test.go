@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,10 +44,8 @@ func (f *fakeBatch) DescribeJobs(_ context.Context, in *batch.DescribeJobsInput,
 	f.calls++
 	out := &batch.DescribeJobsOutput{}
 	for _, id := range in.Jobs {
-		for _, d := range round {
-			if aws.ToString(d.JobId) == id {
-				out.Jobs = append(out.Jobs, d)
-			}
+		if i := slices.IndexFunc(round, func(d types.JobDetail) bool { return aws.ToString(d.JobId) == id }); i >= 0 {
+			out.Jobs = append(out.Jobs, round[i])
 		}
 	}
 	return out, nil

@@ -140,10 +140,13 @@ func TestWait(t *testing.T) {
 			want: []string{"a RUNNABLE +0s"},
 		},
 		{
-			name:    "unknown job",
-			ids:     []string{"a", "nope"},
-			rounds:  [][]types.JobDetail{{detail("a", types.JobStatusRunning)}},
-			wantErr: func(err error) bool { var nf *NotFoundError; return errors.As(err, &nf) && nf.NotFound() && nf.IDs[0] == "nope" },
+			name:   "unknown job",
+			ids:    []string{"a", "nope"},
+			rounds: [][]types.JobDetail{{detail("a", types.JobStatusRunning)}},
+			wantErr: func(err error) bool {
+				var nf *NotFoundError
+				return errors.As(err, &nf) && nf.NotFound() && nf.IDs[0] == "nope"
+			},
 		},
 		{
 			name: "finished jobs are not asked about again",
