@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 
+	"github.com/batchxray/batchxray/internal/sdkhttp"
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
@@ -125,6 +126,7 @@ func loadAWSConfig(ctx context.Context, g *globalOptions, log *slog.Logger) (aws
 		}
 		return aws.Config{}, fmt.Errorf("load AWS configuration: %w", err)
 	}
+	sdkhttp.Install(&cfg)
 	if cfg.Region == "" {
 		return aws.Config{}, errNoRegion
 	}

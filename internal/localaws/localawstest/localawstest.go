@@ -10,13 +10,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/sdkhttp"
 )
 
 // Start serves a new stand-in on a loopback port for the test's lifetime and
 // returns it with a config for the unmodified SDK: the stand-in's URL as the
 // base endpoint, its region, and dummy static credentials. Its X-Ray daemon
-// listens on a free loopback port (srv.DaemonAddr()). Retries are off
-// unless the test asks for them, so injected errors reach the caller.
+// listens on a free loopback port (srv.DaemonAddr()). Retries are off, so
+// injected errors and throttles reach the caller; the HTTP client is
+// batchxray's own (internal/sdkhttp), as the CLI's is.
 func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
 	t.Helper()
 	srv := localaws.New(opts)
@@ -39,5 +41,7 @@ func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
 	if err != nil {
 		t.Fatalf("load config for the stand-in: %v", err)
 	}
+	sdkhttp.Install(&cfg)
 	return srv, cfg
 }
+
