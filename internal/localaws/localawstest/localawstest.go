@@ -44,4 +44,3 @@ func Start(t testing.TB, opts localaws.Options) (*localaws.Server, aws.Config) {
 	sdkhttp.Install(&cfg)
 	return srv, cfg
 }
-
