@@ -384,6 +384,7 @@ func (s *Service) createLaunchTemplate(p params) (any, error) {
 		versions: []*templateVersion{{number: 1, description: desc, created: now, data: data}},
 	}
 	s.templates[t.id] = t
+	// A new resource cannot pass the tag limit: tagSpecifications checked it.
 	_ = s.setTags(t.id, tags)
 	return struct {
 		Template launchTemplateXML `xml:"launchTemplate"`

@@ -151,6 +151,7 @@ func (s *Service) createSecurityGroup(p params) (any, error) {
 	// A new group may send anywhere until told otherwise, as in EC2.
 	g.rules = []rule{{id: newID("sgr"), egress: true, protocol: "-1", peer: peer{kind: peerCIDR4, value: "0.0.0.0/0"}}}
 	s.groups[g.id] = g
+	// A new resource cannot pass the tag limit: tagSpecifications checked it.
 	_ = s.setTags(g.id, tags)
 	return struct {
 		GroupID string   `xml:"groupId"`

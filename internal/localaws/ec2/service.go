@@ -80,6 +80,8 @@ func (s *Service) ThrottleError() *awsproto.Error {
 	return awsproto.Errorf(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
 }
 
+// ServeHTTP answers one EC2 query request, whose body the router has
+// already buffered.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p, err := parseForm(r)
 	if err != nil {

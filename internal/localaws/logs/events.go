@@ -52,7 +52,7 @@ func (s *Service) putLogEvents(in putLogEventsInput) (any, error) {
 	size := 0
 	for i, e := range in.LogEvents {
 		if e.Timestamp == nil || e.Message == nil {
-			return nil, invalidParameter("1 validation error detected: Value null at 'logEvents.%d.member.%s' failed to satisfy constraint: Member must not be null", i+1, map[bool]string{true: "timestamp", false: "message"}[e.Timestamp == nil])
+			return nil, invalidParameter("1 validation error detected: Value null at 'logEvents.%d.member' failed to satisfy constraint: timestamp and message must not be null", i+1)
 		}
 		if len(*e.Message) < 1 || len(*e.Message) > maxEventBytes {
 			return nil, invalidParameter("Log event %d: the message must be 1 to %d bytes, it is %d.", i, maxEventBytes, len(*e.Message))

@@ -122,6 +122,11 @@ func TestLogGroupLifecycle(t *testing.T) {
 		t.Errorf("pattern matched %+v", pattern.LogGroups)
 	}
 
+	byID := must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupIdentifiers: []string{arnPrefix + "/other", "/batchxray/b"}}))(t)
+	if len(byID.LogGroups) != 2 || aws.ToString(byID.LogGroups[0].LogGroupName) != "/batchxray/b" || aws.ToString(byID.LogGroups[1].LogGroupName) != "/other" {
+		t.Errorf("groups by identifier: %+v", byID.LogGroups)
+	}
+
 	must(c.DeleteLogGroup(ctx, &cwl.DeleteLogGroupInput{LogGroupName: aws.String("/batchxray/a")}))(t)
 	out = must(c.DescribeLogGroups(ctx, &cwl.DescribeLogGroupsInput{LogGroupNamePrefix: aws.String("/batchxray/a")}))(t)
 	if len(out.LogGroups) != 0 {

@@ -77,6 +77,8 @@ func (s *Service) ThrottleError() *awsproto.Error {
 	return awsproto.Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 }
 
+// ServeHTTP answers one CloudWatch Logs request, whose body the router has
+// already buffered.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := awsproto.JSONTarget(r)
 	h, ok := s.ops[op]
