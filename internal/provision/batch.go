@@ -109,8 +109,13 @@ func (p *Provisioner) createCEInput(in ceInput) *batch.CreateComputeEnvironmentI
 // propagationReason tells a compute environment that failed because its
 // new instance profile or role has not propagated through IAM yet.
 func propagationReason(s string) bool {
-	s = strings.ToLower(s)
-	return strings.Contains(s, "instance profile") || strings.Contains(s, "instancerole") || strings.Contains(s, "iam role") || strings.Contains(s, "not authorized")
+	s = strings.ReplaceAll(strings.ToLower(s), " ", "")
+	for _, w := range []string{"instanceprofile", "instancerole", "iamrole", "notauthorized"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // ensureComputeEnvironment creates the compute environment and waits for it

@@ -132,7 +132,9 @@ func (p *Provisioner) step(kind, name string, f func() (Result, error)) (Result,
 		err = fmt.Errorf("%s %s: %w", kind, name, err)
 	}
 	p.observe(Event{Result: r, Done: true, Err: err})
-	if err == nil {
+	// A failed step has no result, but a resource left alone as not ours
+	// is one.
+	if err == nil || r.Action == NotOurs {
 		p.mu.Lock()
 		p.results = append(p.results, r)
 		p.mu.Unlock()

@@ -71,16 +71,8 @@ func newStack(t *testing.T, opts localaws.Options) *stack {
 	}}
 }
 
-func (s *stack) provisioner(events *[]provision.Event) *provision.Provisioner {
-	o := provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}}
-	if events != nil {
-		o.Observer = func(e provision.Event) {
-			if e.Done {
-				*events = append(*events, e)
-			}
-		}
-	}
-	return provision.New(s.cfg, s.names, o)
+func (s *stack) provisioner() *provision.Provisioner {
+	return provision.New(s.cfg, s.names, provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}})
 }
 
 func actions(rs []provision.Result) map[string]provision.Action {
@@ -117,7 +109,7 @@ func TestUpFromNothingThenUnchanged(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
 
-	rs, err := s.provisioner(nil).Up(ctx, s.spec, false)
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
 	if err != nil {
 		t.Fatalf("first up: %v", err)
 	}
@@ -126,7 +118,7 @@ func TestUpFromNothingThenUnchanged(t *testing.T) {
 	}
 
 	s.srv.ResetCalls()
-	rs, err = s.provisioner(nil).Up(ctx, s.spec, false)
+	rs, err = s.provisioner().Up(ctx, s.spec, false)
 	if err != nil {
 		t.Fatalf("second up: %v", err)
 	}
@@ -144,12 +136,12 @@ func TestUpFromNothingThenUnchanged(t *testing.T) {
 func TestUpConvergesAChangedFlag(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
-	if _, err := s.provisioner(nil).Up(ctx, s.spec, false); err != nil {
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err != nil {
 		t.Fatal(err)
 	}
 	s.spec.MaxVCPUs, s.spec.JobMemoryMiB, s.spec.DaemonVersion = 8, 1024, "3.3.13"
 	s.srv.ResetCalls()
-	rs, err := s.provisioner(nil).Up(ctx, s.spec, false)
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +164,7 @@ func TestUpConvergesAChangedFlag(t *testing.T) {
 
 func TestDryRunChangesNothing(t *testing.T) {
 	s := newStack(t, localaws.Options{})
-	rs, err := s.provisioner(nil).Up(context.Background(), s.spec, true)
+	rs, err := s.provisioner().Up(context.Background(), s.spec, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,11 +180,11 @@ func TestUpAfterFailureMidwayThenDown(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
 	s.srv.InjectFault("batch", "CreateJobQueue", awsproto.Errorf(http.StatusInternalServerError, "ServerException", "injected"), 1)
-	_, err := s.provisioner(nil).Up(ctx, s.spec, false)
+	_, err := s.provisioner().Up(ctx, s.spec, false)
 	if err == nil || !strings.Contains(err.Error(), "injected") {
 		t.Fatalf("up with a failing CreateJobQueue = %v, want the injected error", err)
 	}
-	rs, err := s.provisioner(nil).Up(ctx, s.spec, false)
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
 	if err != nil {
 		t.Fatalf("up again: %v", err)
 	}
@@ -207,10 +199,10 @@ func TestDownAfterPartialUp(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
 	s.srv.InjectFault("batch", "CreateComputeEnvironment", awsproto.Errorf(http.StatusBadRequest, "ClientException", "injected refusal"), 1)
-	if _, err := s.provisioner(nil).Up(ctx, s.spec, false); err == nil {
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err == nil {
 		t.Fatal("up with a refused compute environment succeeded")
 	}
-	rs, err := s.provisioner(nil).Down(ctx)
+	rs, err := s.provisioner().Down(ctx)
 	if err != nil {
 		t.Fatalf("down: %v", err)
 	}
@@ -226,14 +218,14 @@ func TestDownAfterPartialUp(t *testing.T) {
 func TestDownTwice(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
-	if _, err := s.provisioner(nil).Up(ctx, s.spec, false); err != nil {
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err != nil {
 		t.Fatal(err)
 	}
 	// Something in the bucket: down must empty it first.
 	if _, err := s3.NewFromConfig(s.cfg).PutObject(ctx, &s3.PutObjectInput{Bucket: &s.names.Bucket, Key: aws.String("jobs/x/out"), Body: strings.NewReader("x")}); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := s.provisioner(nil).Down(ctx)
+	rs, err := s.provisioner().Down(ctx)
 	if err != nil {
 		t.Fatalf("first down: %v", err)
 	}
@@ -243,7 +235,7 @@ func TestDownTwice(t *testing.T) {
 		t.Errorf("first down (-want +got):\n%s", diff)
 	}
 	s.srv.ResetCalls()
-	rs, err = s.provisioner(nil).Down(ctx)
+	rs, err = s.provisioner().Down(ctx)
 	if err != nil {
 		t.Fatalf("second down: %v", err)
 	}
@@ -260,7 +252,7 @@ func TestDownTwice(t *testing.T) {
 func TestDownLeavesUntaggedSameNamedResource(t *testing.T) {
 	s := newStack(t, localaws.Options{})
 	ctx := context.Background()
-	if _, err := s.provisioner(nil).Up(ctx, s.spec, false); err != nil {
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err != nil {
 		t.Fatal(err)
 	}
 	// Someone else's security group with the stack's group name, in
@@ -274,7 +266,7 @@ func TestDownLeavesUntaggedSameNamedResource(t *testing.T) {
 	if _, err := c.DeleteTags(ctx, &ec2.DeleteTagsInput{Resources: []string{aws.ToString(out.SecurityGroups[0].GroupId)}, Tags: []ec2types.Tag{{Key: aws.String(provision.TagKey)}}}); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := s.provisioner(nil).Down(ctx)
+	rs, err := s.provisioner().Down(ctx)
 	var no *provision.NotOursError
 	if !errors.As(err, &no) || no.Kind != "security group" {
 		t.Fatalf("down = %v, want a NotOursError for the security group", err)
@@ -288,15 +280,14 @@ func TestDownLeavesUntaggedSameNamedResource(t *testing.T) {
 		t.Errorf("the untagged group is gone: %v %v", left, err)
 	}
 	// And up refuses to adopt it.
-	if _, err := s.provisioner(nil).Up(ctx, s.spec, false); !errors.As(err, &no) {
+	if _, err := s.provisioner().Up(ctx, s.spec, false); !errors.As(err, &no) {
 		t.Errorf("up next to an untagged group = %v, want a NotOursError", err)
 	}
 }
 
 func TestUpWaitsForIAMPropagation(t *testing.T) {
 	s := newStack(t, localaws.Options{IAMPropagation: 300 * time.Millisecond})
-	var events []provision.Event
-	rs, err := s.provisioner(&events).Up(context.Background(), s.spec, false)
+	rs, err := s.provisioner().Up(context.Background(), s.spec, false)
 	if err != nil {
 		t.Fatalf("up while IAM propagates: %v", err)
 	}
@@ -316,17 +307,18 @@ func TestUpWaitsForIAMPropagation(t *testing.T) {
 
 func TestUpWithThrottling(t *testing.T) {
 	s := newStack(t, localaws.Options{ThrottleRate: 0.2})
+	s.cfg.RetryMaxAttempts = 0
 	s.cfg.Retryer = func() aws.Retryer {
 		return retry.AddWithMaxBackoffDelay(retry.NewStandard(func(o *retry.StandardOptions) { o.MaxAttempts = 10 }), 20*time.Millisecond)
 	}
-	if _, err := s.provisioner(nil).Up(context.Background(), s.spec, false); err != nil {
+	if _, err := s.provisioner().Up(context.Background(), s.spec, false); err != nil {
 		t.Fatalf("up with 20%% of calls throttled: %v", err)
 	}
 }
 
 func TestPushedImageHoldsTheBinary(t *testing.T) {
 	s := newStack(t, localaws.Options{})
-	rs, err := s.provisioner(nil).Up(context.Background(), s.spec, false)
+	rs, err := s.provisioner().Up(context.Background(), s.spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
