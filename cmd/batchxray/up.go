@@ -269,6 +269,11 @@ func progressObserver(p *ui.Progress, s ui.Styles, plan bool) provision.Observer
 			p.Done(label, s.Failed.Render(fmt.Sprintf("%s %-10s %-21s %s: %v", ui.GlyphFailed, "failed", e.Kind, e.Name, explainAWSError(e.Err))))
 			return
 		}
+		if plan {
+			// The plan itself is the data on stdout.
+			p.End(label)
+			return
+		}
 		p.Done(label, resultLine(s, e.Result, plan))
 	}
 }

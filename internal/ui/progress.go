@@ -94,6 +94,16 @@ func (p *Progress) Done(label, line string) {
 	p.redraw()
 }
 
+// End ends the step started with label and prints nothing for it.
+func (p *Progress) End(label string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i := slices.Index(p.inflight, label); i >= 0 {
+		p.inflight = slices.Delete(p.inflight, i, i+1)
+	}
+	p.redraw()
+}
+
 // Println prints a line above the spinner.
 func (p *Progress) Println(line string) { p.Done("", line) }
 
