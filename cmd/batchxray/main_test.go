@@ -20,6 +20,7 @@ func TestScript(t *testing.T) {
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"waitfile": cmdWaitFile,
+			"mkstack":  cmdMakeStack,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Nothing from the developer's own AWS set-up may leak in.

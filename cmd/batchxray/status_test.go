@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/google/go-cmp/cmp"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/batchxray/batchxray/internal/provision"
+	"github.com/batchxray/batchxray/internal/ui"
+	"github.com/batchxray/batchxray/internal/waiter"
+)
+
+// makeStack creates the Batch part of a stack on the stand-in with the SDK,
+// as `up` would but without the image, network and bucket that `up` needs:
+// an instance profile, a VALID compute environment, a VALID queue, and a job
+// definition running `batchxray job` that carries the stack's tag.
+func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) error {
+	names, err := provision.NamesFor(stack, "000000000000", cfg.Region)
+	if err != nil {
+		return err
+	}
+	ic, c := iam.NewFromConfig(cfg), batch.NewFromConfig(cfg)
+	steps := []struct {
+		what string
+		do   func() error
+	}{
+		{"create role", func() error {
+			_, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(names.InstanceRole), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+			return err
+		}},
+		{"create instance profile", func() error {
+			_, err := ic.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(names.InstanceProfile)})
+			return err
+		}},
+		{"add role to profile", func() error {
+			_, err := ic.AddRoleToInstanceProfile(ctx, &iam.AddRoleToInstanceProfileInput{InstanceProfileName: aws.String(names.InstanceProfile), RoleName: aws.String(names.InstanceRole)})
+			return err
+		}},
+		{"create compute environment", func() error {
+			_, err := c.CreateComputeEnvironment(ctx, &batch.CreateComputeEnvironmentInput{
+				ComputeEnvironmentName: aws.String(names.ComputeEnvironment),
+				Type:                   types.CETypeManaged,
+				ComputeResources: &types.ComputeResource{
+					Type: types.CRTypeEc2, MinvCpus: aws.Int32(0), MaxvCpus: aws.Int32(maxv),
+					InstanceTypes: []string{"optimal"}, Subnets: []string{"subnet-1"}, SecurityGroupIds: []string{"sg-1"},
+					InstanceRole:     aws.String(names.InstanceProfile),
+					Ec2Configuration: []types.Ec2Configuration{{ImageType: aws.String("ECS_AL2023")}},
+				},
+			})
+			return err
+		}},
+		{"wait for the compute environment", func() error {
+			return waitVALID(ctx, func() (string, error) {
+				out, err := c.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsInput{ComputeEnvironments: []string{names.ComputeEnvironment}})
+				if err != nil || len(out.ComputeEnvironments) == 0 {
+					return "", err
+				}
+				return string(out.ComputeEnvironments[0].Status), nil
+			})
+		}},
+		{"create job queue", func() error {
+			_, err := c.CreateJobQueue(ctx, &batch.CreateJobQueueInput{
+				JobQueueName: aws.String(names.JobQueue), Priority: aws.Int32(1),
+				ComputeEnvironmentOrder: []types.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String(names.ComputeEnvironment)}},
+			})
+			return err
+		}},
+		{"wait for the job queue", func() error {
+			return waitVALID(ctx, func() (string, error) {
+				out, err := c.DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{JobQueues: []string{names.JobQueue}})
+				if err != nil || len(out.JobQueues) == 0 {
+					return "", err
+				}
+				return string(out.JobQueues[0].Status), nil
+			})
+		}},
+		{"register job definition", func() error {
+			_, err := c.RegisterJobDefinition(ctx, &batch.RegisterJobDefinitionInput{
+				JobDefinitionName: aws.String(names.JobDefinition),
+				Type:              types.JobDefinitionTypeContainer,
+				ContainerProperties: &types.ContainerProperties{
+					Image:   aws.String("batchxray:local"),
+					Command: []string{"batchxray", "job"},
+					ResourceRequirements: []types.ResourceRequirement{
+						{Type: types.ResourceTypeVcpu, Value: aws.String("1")},
+						{Type: types.ResourceTypeMemory, Value: aws.String("512")},
+					},
+					LogConfiguration: &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{"awslogs-group": names.LogGroup}},
+				},
+				Tags: map[string]string{provision.TagKey: stack},
+			})
+			return err
+		}},
+	}
+	for _, s := range steps {
+		if err := s.do(); err != nil {
+			return fmt.Errorf("%s: %w", s.what, err)
+		}
+	}
+	return nil
+}
+
+func waitVALID(ctx context.Context, status func() (string, error)) error {
+	return waiter.Wait(ctx, "wait for VALID", waiter.Options{MinDelay: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond, MaxWait: 30 * time.Second}, func(context.Context) (bool, error) {
+		s, err := status()
+		return s == "VALID", err
+	})
+}
+
+// cmdMakeStack is the script command `mkstack STACK [MAXVCPUS]`: it makes
+// the stack's Batch resources on the stand-in at $AWS_ENDPOINT_URL.
+func cmdMakeStack(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 || len(args) > 2 {
+		ts.Fatalf("usage: mkstack STACK [MAXVCPUS]")
+	}
+	maxv := 16
+	if len(args) == 2 {
+		if _, err := fmt.Sscan(args[1], &maxv); err != nil {
+			ts.Fatalf("mkstack: bad MAXVCPUS %q", args[1])
+		}
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background(),
+		config.WithRegion(ts.Getenv("AWS_REGION")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
+		config.WithBaseEndpoint(ts.Getenv("AWS_ENDPOINT_URL")),
+	)
+	if err != nil {
+		ts.Fatalf("mkstack: %v", err)
+	}
+	ts.Check(makeStack(context.Background(), cfg, args[0], int32(maxv)))
+}
+
+func TestStatusFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    statusOptions
+		wantErr string
+	}{
+		{name: "ids", args: []string{"a", "b"}, want: statusOptions{ids: []string{"a", "b"}, maxWait: 24 * time.Hour, explainAfter: 90 * time.Second}},
+		{name: "once", args: []string{"--once", "a"}, want: statusOptions{ids: []string{"a"}, once: true, maxWait: 24 * time.Hour, explainAfter: 90 * time.Second}},
+		{name: "max wait", args: []string{"--max-wait", "10m", "--explain-after", "5s", "a"}, want: statusOptions{ids: []string{"a"}, maxWait: 10 * time.Minute, explainAfter: 5 * time.Second}},
+		{name: "no id", args: nil, wantErr: "requires at least 1 arg"},
+		{name: "bad max wait", args: []string{"--max-wait", "0s", "a"}, wantErr: "invalid --max-wait 0s"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &factory{Globals: &globalOptions{}}
+			f.IOStreams, _, _, _ = ui.Test()
+			var got *statusOptions
+			cmd := newStatusCmd(f, func(_ context.Context, o *statusOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got.f = nil
+			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(statusOptions{})); d != "" {
+				t.Errorf("options (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// errorsAsUsage reports whether err is a usage error (exit 2).
+func errorsAsUsage(err error) bool {
+	var ue *usageError
+	return errors.As(err, &ue)
+}
