@@ -9,14 +9,14 @@ import (
 // pred is a compiled filter expression: whether a trace matches.
 type pred func(*summary) bool
 
-// FilterError is a malformed filter expression: what is wrong and where
+// filterError is a malformed filter expression: what is wrong and where
 // (a byte offset into the expression).
-type FilterError struct {
+type filterError struct {
 	Offset  int
 	Problem string
 }
 
-func (e *FilterError) Error() string {
+func (e *filterError) Error() string {
 	return fmt.Sprintf("invalid filter expression: %s at offset %d", e.Problem, e.Offset)
 }
 
@@ -80,7 +80,7 @@ func lex(src string) ([]token, error) {
 			i++
 			for {
 				if i >= len(src) {
-					return nil, &FilterError{start, "unterminated string"}
+					return nil, &filterError{start, "unterminated string"}
 				}
 				if src[i] == '\\' && i+1 < len(src) {
 					b.WriteByte(src[i+1])
@@ -105,7 +105,7 @@ func lex(src string) ([]token, error) {
 			}
 			v, err := strconv.ParseFloat(src[start:i], 64)
 			if err != nil {
-				return nil, &FilterError{start, fmt.Sprintf("malformed number %q", src[start:i])}
+				return nil, &filterError{start, fmt.Sprintf("malformed number %q", src[start:i])}
 			}
 			toks = append(toks, token{kind: tNumber, text: src[start:i], num: v, pos: start})
 			continue
@@ -137,7 +137,7 @@ func lex(src string) ([]token, error) {
 			kinds := map[byte]tokenKind{'!': tNot, '(': tLParen, ')': tRParen, '{': tLBrace, '}': tRBrace}
 			k, ok := kinds[c]
 			if !ok {
-				return nil, &FilterError{start, fmt.Sprintf("unexpected character %q", string(rune(c)))}
+				return nil, &filterError{start, fmt.Sprintf("unexpected character %q", string(rune(c)))}
 			}
 			toks = append(toks, token{kind: k, text: string(c), pos: start})
 			i++
@@ -167,14 +167,14 @@ func parseFilter(src string) (pred, error) {
 	}
 	p := &parser{toks: toks}
 	if p.peek().kind == tEOF {
-		return nil, &FilterError{0, "empty expression"}
+		return nil, &filterError{0, "empty expression"}
 	}
 	e, err := p.or()
 	if err != nil {
 		return nil, err
 	}
 	if t := p.peek(); t.kind != tEOF {
-		return nil, &FilterError{t.pos, fmt.Sprintf("unexpected %s after a complete condition", t)}
+		return nil, &filterError{t.pos, fmt.Sprintf("unexpected %s after a complete condition", t)}
 	}
 	return e, nil
 }
@@ -206,7 +206,7 @@ func (p *parser) word(t token, w string) bool {
 func (p *parser) expect(k tokenKind, what string) (token, error) {
 	t := p.next()
 	if t.kind != k {
-		return t, &FilterError{t.pos, fmt.Sprintf("expected %s, found %s", what, t)}
+		return t, &filterError{t.pos, fmt.Sprintf("expected %s, found %s", what, t)}
 	}
 	return t, nil
 }
@@ -250,7 +250,7 @@ func (p *parser) unary() (pred, error) {
 	defer func() { p.depth-- }()
 	t := p.peek()
 	if p.depth > maxDepth {
-		return nil, &FilterError{t.pos, "expression nested too deeply"}
+		return nil, &filterError{t.pos, "expression nested too deeply"}
 	}
 	switch {
 	case t.kind == tNot || p.word(t, "not"):
@@ -274,7 +274,7 @@ func (p *parser) unary() (pred, error) {
 		p.next()
 		return p.condition(t)
 	}
-	return nil, &FilterError{t.pos, fmt.Sprintf("expected a condition, found %s", t)}
+	return nil, &filterError{t.pos, fmt.Sprintf("expected a condition, found %s", t)}
 }
 
 var stringOps = []string{"=", "!=", "CONTAINS", "BEGINSWITH", "ENDSWITH"}
@@ -311,7 +311,7 @@ func (p *parser) condition(id token) (pred, error) {
 	if strings.HasPrefix(name, "annotation.") {
 		return p.annotation(id, id.text[len("annotation."):])
 	}
-	return nil, &FilterError{id.pos, fmt.Sprintf("unknown keyword %q", id.text)}
+	return nil, &filterError{id.pos, fmt.Sprintf("unknown keyword %q", id.text)}
 }
 
 func (p *parser) flag(id token, name string) (pred, error) {
@@ -343,11 +343,11 @@ func (p *parser) flag(id token, name string) (pred, error) {
 	}
 	p.next()
 	if t.text != "=" && t.text != "!=" {
-		return nil, &FilterError{t.pos, fmt.Sprintf("%s takes = or != with true or false, not %s", id.text, t.text)}
+		return nil, &filterError{t.pos, fmt.Sprintf("%s takes = or != with true or false, not %s", id.text, t.text)}
 	}
 	v := p.next()
 	if !p.word(v, "true") && !p.word(v, "false") {
-		return nil, &FilterError{v.pos, fmt.Sprintf("expected true or false after %s %s, found %s", id.text, t.text, v)}
+		return nil, &filterError{v.pos, fmt.Sprintf("expected true or false after %s %s, found %s", id.text, t.text, v)}
 	}
 	want := p.word(v, "true") == (t.text == "=")
 	return func(s *summary) bool { return get(s) == want }, nil
@@ -376,11 +376,11 @@ func (p *parser) numberField(id token, name string) (pred, error) {
 		if !ok {
 			t = p.peek()
 		}
-		return nil, &FilterError{t.pos, fmt.Sprintf("%s needs a comparison (= != < <= > >=) with a number", id.text)}
+		return nil, &filterError{t.pos, fmt.Sprintf("%s needs a comparison (= != < <= > >=) with a number", id.text)}
 	}
 	v := p.next()
 	if v.kind != tNumber {
-		return nil, &FilterError{v.pos, fmt.Sprintf("expected a number after %s %s, found %s", id.text, op, v)}
+		return nil, &filterError{v.pos, fmt.Sprintf("expected a number after %s %s, found %s", id.text, op, v)}
 	}
 	scope := p.scope
 	return func(s *summary) bool {
@@ -431,11 +431,11 @@ func (p *parser) stringField(id token, name string) (pred, error) {
 		if ok {
 			t = p.toks[p.i-1]
 		}
-		return nil, &FilterError{t.pos, fmt.Sprintf("%s needs = != CONTAINS BEGINSWITH or ENDSWITH with a string", id.text)}
+		return nil, &filterError{t.pos, fmt.Sprintf("%s needs = != CONTAINS BEGINSWITH or ENDSWITH with a string", id.text)}
 	}
 	v := p.next()
 	if v.kind != tString {
-		return nil, &FilterError{v.pos, fmt.Sprintf("expected a string after %s %s, found %s", id.text, op, v)}
+		return nil, &filterError{v.pos, fmt.Sprintf("expected a string after %s %s, found %s", id.text, op, v)}
 	}
 	return func(s *summary) bool {
 		var x string
@@ -467,7 +467,7 @@ func validAnnotationKey(key string) bool {
 
 func (p *parser) annotation(id token, key string) (pred, error) {
 	if !validAnnotationKey(key) {
-		return nil, &FilterError{id.pos, fmt.Sprintf("annotation key %q must be letters, digits and _", key)}
+		return nil, &filterError{id.pos, fmt.Sprintf("annotation key %q must be letters, digits and _", key)}
 	}
 	op, ok := p.operator()
 	if !ok {
@@ -479,7 +479,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 	switch {
 	case v.kind == tString:
 		if op == "<" || op == "<=" || op == ">" || op == ">=" {
-			return nil, &FilterError{opTok.pos, fmt.Sprintf("%s compares strings with = != CONTAINS BEGINSWITH or ENDSWITH, not %s", id.text, op)}
+			return nil, &filterError{opTok.pos, fmt.Sprintf("%s compares strings with = != CONTAINS BEGINSWITH or ENDSWITH, not %s", id.text, op)}
 		}
 		match = func(a any) bool {
 			x, ok := a.(string)
@@ -490,7 +490,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 		}
 	case v.kind == tNumber:
 		if op == "CONTAINS" || op == "BEGINSWITH" || op == "ENDSWITH" {
-			return nil, &FilterError{opTok.pos, fmt.Sprintf("%s needs a string", op)}
+			return nil, &filterError{opTok.pos, fmt.Sprintf("%s needs a string", op)}
 		}
 		match = func(a any) bool {
 			x, ok := a.(float64)
@@ -501,7 +501,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 		}
 	case p.word(v, "true") || p.word(v, "false"):
 		if op != "=" && op != "!=" {
-			return nil, &FilterError{opTok.pos, fmt.Sprintf("%s compares booleans with = or !=, not %s", id.text, op)}
+			return nil, &filterError{opTok.pos, fmt.Sprintf("%s compares booleans with = or !=, not %s", id.text, op)}
 		}
 		want := p.word(v, "true")
 		match = func(a any) bool {
@@ -512,7 +512,7 @@ func (p *parser) annotation(id token, key string) (pred, error) {
 			return ok && x == want
 		}
 	default:
-		return nil, &FilterError{v.pos, fmt.Sprintf("expected a string, number, true or false after %s %s, found %s", id.text, op, v)}
+		return nil, &filterError{v.pos, fmt.Sprintf("expected a string, number, true or false after %s %s, found %s", id.text, op, v)}
 	}
 	// "!=" matches a trace that has the key and none of its values
 	// equals the operand; the others match when any value does.
@@ -553,7 +553,7 @@ func (p *parser) service(id token) (pred, error) {
 		return has, nil
 	}
 	if p.scope != "" {
-		return nil, &FilterError{p.peek().pos, "service(...) { } cannot be nested"}
+		return nil, &filterError{p.peek().pos, "service(...) { } cannot be nested"}
 	}
 	p.next()
 	p.scope = name.text

@@ -202,8 +202,8 @@ func FuzzParseFilter(f *testing.F) {
 	f.Fuzz(func(t *testing.T, expr string) {
 		p, err := parseFilter(expr)
 		if err != nil {
-			if _, ok := err.(*FilterError); !ok {
-				t.Fatalf("parseFilter(%q) error %T, want *FilterError", expr, err)
+			if _, ok := err.(*filterError); !ok {
+				t.Fatalf("parseFilter(%q) error %T, want *filterError", expr, err)
 			}
 			return
 		}

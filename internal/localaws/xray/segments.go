@@ -64,6 +64,7 @@ type SegmentError struct {
 	Message string
 }
 
+// Error says why the document was refused.
 func (e *SegmentError) Error() string { return e.Code + ": " + e.Message }
 
 // parseDocument reads and validates one document as X-Ray does.

@@ -23,6 +23,8 @@ type Service struct {
 	destination string
 
 	daemon daemonSlot
+
+	handlers map[string]func(*http.Request) (any, error)
 }
 
 // New returns an X-Ray with no traces and the Default sampling rule.
@@ -35,6 +37,21 @@ func New(env awsproto.Env) *Service {
 		destination: "XRay",
 	}
 	s.addDefaultRule()
+	s.handlers = map[string]func(*http.Request) (any, error){
+		"PutTraceSegments":              s.putTraceSegments,
+		"GetTraceSummaries":             s.getTraceSummaries,
+		"BatchGetTraces":                s.batchGetTraces,
+		"GetSamplingRules":              s.getSamplingRules,
+		"GetSamplingTargets":            s.getSamplingTargets,
+		"CreateSamplingRule":            s.createSamplingRule,
+		"UpdateSamplingRule":            s.updateSamplingRule,
+		"DeleteSamplingRule":            s.deleteSamplingRule,
+		"GetTraceSegmentDestination":    s.getTraceSegmentDestination,
+		"UpdateTraceSegmentDestination": s.updateTraceSegmentDestination,
+		"TagResource":                   s.tagResource,
+		"UntagResource":                 s.untagResource,
+		"ListTagsForResource":           s.listTagsForResource,
+	}
 	return s
 }
 
@@ -100,6 +117,7 @@ func invalidRequest(format string, a ...any) *awsproto.Error {
 	return awsproto.Errorf(http.StatusBadRequest, "InvalidRequestException", format, a...)
 }
 
+// ServeHTTP answers one X-Ray API call; the operation is the request's path.
 func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := operations[r.URL.Path]
 	if r.Method != http.MethodPost || op == "" {
@@ -107,22 +125,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"batchxray local's X-Ray has no operation at %s %s", r.Method, r.URL.Path))
 		return
 	}
-	handlers := map[string]func(*http.Request) (any, error){
-		"PutTraceSegments":              s.putTraceSegments,
-		"GetTraceSummaries":             s.getTraceSummaries,
-		"BatchGetTraces":                s.batchGetTraces,
-		"GetSamplingRules":              s.getSamplingRules,
-		"GetSamplingTargets":            s.getSamplingTargets,
-		"CreateSamplingRule":            s.createSamplingRule,
-		"UpdateSamplingRule":            s.updateSamplingRule,
-		"DeleteSamplingRule":            s.deleteSamplingRule,
-		"GetTraceSegmentDestination":    s.getTraceSegmentDestination,
-		"UpdateTraceSegmentDestination": s.updateTraceSegmentDestination,
-		"TagResource":                   s.tagResource,
-		"UntagResource":                 s.untagResource,
-		"ListTagsForResource":           s.listTagsForResource,
-	}
-	h, ok := handlers[op]
+	h, ok := s.handlers[op]
 	if !ok {
 		s.WriteError(w, r, awsproto.NotImplemented("xray", op))
 		return

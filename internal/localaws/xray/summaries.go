@@ -345,6 +345,21 @@ func (t *trace) segments() ([]segmentOut, error) {
 				if root == d || placed[root.id] {
 					continue
 				}
+				// The SDK may send a subsegment on its own and again
+				// inside its segment: keep one copy, the later one.
+				if same := findNode(trees[root.id], d.id); same != nil {
+					subs := same["subsegments"]
+					clear(same)
+					for k, v := range trees[d.id] {
+						same[k] = v
+					}
+					if _, ok := same["subsegments"]; !ok && subs != nil {
+						same["subsegments"] = subs
+					}
+					placed[d.id] = true
+					changed = true
+					break
+				}
 				if parent := findNode(trees[root.id], d.parentID); parent != nil {
 					subs, _ := parent["subsegments"].([]any)
 					parent["subsegments"] = append(subs, trees[d.id])

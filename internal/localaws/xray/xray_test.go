@@ -185,6 +185,8 @@ func TestSubsegmentsSentSeparatelyAreMerged(t *testing.T) {
 			"annotations": map[string]any{"bytes": 42}}),
 		doc(tr, "00000000000000b4", "S3", base+21.1, base+21.9, map[string]any{"type": "subsegment", "parent_id": "00000000000000b3", "namespace": "aws"}),
 		doc(tr, "00000000000000b5", "under-inline", base+20.15, base+20.18, map[string]any{"type": "subsegment", "parent_id": "00000000000000b2"}),
+		// Sent again on its own although the segment embeds it: one copy stays.
+		doc(tr, "00000000000000b2", "inline", base+20.1, base+20.2, map[string]any{"type": "subsegment", "parent_id": "00000000000000b1"}),
 	)
 	if len(un) != 0 {
 		t.Fatalf("unprocessed: %+v", un)
