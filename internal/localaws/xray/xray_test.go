@@ -407,3 +407,24 @@ func TestUnimplementedOperationIsAnError(t *testing.T) {
 		t.Fatalf("GetGroups: %v, want NotImplemented", err)
 	}
 }
+
+func TestGetTraceSummariesSampling(t *testing.T) {
+	_, c := start(t, localaws.Options{})
+	for i := range 200 {
+		put(t, c, doc(traceID(i, i), fmt.Sprintf("%016x", i+1), "svc", float64(base+i), float64(base+i)+1, nil))
+	}
+	sample := func() []string {
+		return ids(summaries(t, c, &xray.GetTraceSummariesInput{Sampling: aws.Bool(true),
+			SamplingStrategy: &types.SamplingStrategy{Name: types.SamplingStrategyNameFixedRate, Value: aws.Float64(0.25)}}))
+	}
+	first := sample()
+	if n := len(first); n < 20 || n > 80 {
+		t.Errorf("a 25%% sample of 200 traces returned %d", n)
+	}
+	if diff := cmp.Diff(first, sample()); diff != "" {
+		t.Errorf("the same sample twice differs (-first +second):\n%s", diff)
+	}
+	if n := len(summaries(t, c, &xray.GetTraceSummariesInput{})); n != 200 {
+		t.Errorf("without sampling: %d traces, want 200", n)
+	}
+}
