@@ -1,0 +1,58 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch/types"
+)
+
+func TestDescribeBatchesBy100(t *testing.T) {
+	var ids []string
+	var known []types.JobDetail
+	for i := range 250 {
+		id := fmt.Sprintf("job-%03d", i)
+		ids = append(ids, id)
+		if i != 7 && i != 200 {
+			known = append(known, detail(id, types.JobStatusRunning))
+		}
+	}
+	f := &fakeBatch{t: t, rounds: [][]types.JobDetail{known, known, known}}
+	found, unknown, err := Describe(context.Background(), f, append(ids, "job-001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.verify()
+	diff(t, "IDs a call", []int{100, 100, 50}, []int{len(f.asked[0]), len(f.asked[1]), len(f.asked[2])})
+	diff(t, "unknown", []string{"job-007", "job-200"}, unknown)
+	diff(t, "found", 248, len(found))
+	diff(t, "order kept", "job-249", aws.ToString(found[247].JobId))
+}
+
+func TestFromDetail(t *testing.T) {
+	child := detail("p:3", types.JobStatusRunning, started(1000))
+	child.ArrayProperties = &types.ArrayPropertiesDetail{Index: aws.Int32(3)}
+	child.Container.LogConfiguration = nil
+	j := FromDetail(child)
+	diff(t, "index", 3, *j.ArrayIndex)
+	diff(t, "no array summary on a child", (*Array)(nil), j.Array)
+	diff(t, "default log group", "/aws/batch/job", j.LogGroup)
+	diff(t, "queue name from its ARN", "demo-queue", j.Queue)
+	diff(t, "request", []any{1.0, 2048}, []any{j.VCPUs, j.MemoryMiB})
+	// A child starts in PENDING: its first span is PENDING from creation.
+	diff(t, "spans", []Span{{Pending, t0, t0.Add(time.Second)}, {Running, t0.Add(time.Second), time.Time{}}}, j.Spans())
+	diff(t, "attempt", 1, j.Attempt())
+}
+
+func TestQueueWaitAndRunTimeSoFar(t *testing.T) {
+	j := FromDetail(detail("a", types.JobStatusRunning, started(4000)))
+	now := t0.Add(10 * time.Second)
+	diff(t, "queue wait", 4*time.Second, j.QueueWait(now))
+	diff(t, "run time", 6*time.Second, j.RunTime(now))
+	runnable := FromDetail(detail("b", types.JobStatusRunnable))
+	diff(t, "queue wait while waiting", 10*time.Second, runnable.QueueWait(now))
+	diff(t, "no run time yet", time.Duration(0), runnable.RunTime(now))
+}
