@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -15,9 +16,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/provision"
 	"github.com/batchxray/batchxray/internal/ui"
 	"github.com/batchxray/batchxray/internal/waiter"
@@ -187,4 +190,74 @@ func TestStatusFlags(t *testing.T) {
 func errorsAsUsage(err error) bool {
 	var ue *usageError
 	return errors.As(err, &ue)
+}
+
+func TestRunStatus(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		tty, json bool
+	}{
+		{"plain", false, false},
+		{"tty", true, false},
+		{"json", false, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			fx := newSubmitFixture(t, tt.tty)
+			var ids []string
+			for _, cmd := range []string{"sleep 1", "sleep 1; exit 4"} {
+				sub, err := runSubmitQuiet(fx, cmd)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids = append(ids, sub)
+			}
+			if tt.json {
+				fx.f.Globals.Output = outputJSON
+			}
+			err := runStatus(context.Background(), &statusOptions{f: fx.f, ids: append(ids, "nope"), maxWait: time.Minute, explainAfter: time.Minute})
+			// A failed job and an unknown one: both reported; the failure
+			// decides the exit code.
+			if got := exitCode(err); got != exitJobFailed {
+				t.Fatalf("exit code %d (%v), want 3", got, err)
+			}
+			if !strings.Contains(err.Error(), "job not found: nope") {
+				t.Errorf("error %q does not name the unknown job", err)
+			}
+			stdout, stderr := fx.out.String(), fx.err.String()
+			switch {
+			case tt.json:
+				var reports []map[string]any
+				if err := json.Unmarshal([]byte(stdout), &reports); err != nil {
+					t.Fatalf("stdout is not a JSON array: %v\n%s", err, stdout)
+				}
+				if len(reports) != 2 || reports[0]["status"] != "SUCCEEDED" || reports[1]["status"] != "FAILED" || reports[1]["exitCode"] != 4.0 {
+					t.Errorf("reports = %v", reports)
+				}
+			case tt.tty:
+				if !strings.Contains(stderr, "\r\x1b[K") || !strings.Contains(ansi.Strip(stderr), "2 jobs: ") {
+					t.Errorf("stderr has no live line for both jobs:\n%q", stderr)
+				}
+			default:
+				if strings.Count(stderr, " → ") < 2 {
+					t.Errorf("stderr has no transition lines:\n%s", stderr)
+				}
+			}
+			if !tt.json && (!strings.Contains(stdout, "✓ SUCCEEDED job (") || !strings.Contains(stdout, "✗ FAILED job (") || strings.Contains(stdout, "\x1b[")) {
+				t.Errorf("stdout lacks the plain reports:\n%s", stdout)
+			}
+		})
+	}
+}
+
+// runSubmitQuiet submits a job running cmd without waiting and returns its
+// ID, leaving the fixture's streams empty.
+func runSubmitQuiet(fx *submitFixture, cmd string) (string, error) {
+	if err := runSubmit(context.Background(), &submitOptions{f: fx.f, spec: jobs.Spec{Name: "job", Command: []string{"sh", "-c", cmd}}, maxWait: time.Minute}); err != nil {
+		return "", err
+	}
+	id := strings.TrimSpace(fx.out.String())
+	fx.out.mu.Lock()
+	fx.out.b.Reset()
+	fx.out.mu.Unlock()
+	return id, nil
 }

@@ -69,7 +69,7 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name: "a named size that fits", queue: okQueue, vcpus: 4, memMiB: 8192,
-			ce:   ce(types.CEStateEnabled, types.CEStatusValid, "", 0, 64, "c5.large", "m5.xlarge"),
+			ce: ce(types.CEStateEnabled, types.CEStatusValid, "", 0, 64, "c5.large", "m5.xlarge"),
 			// m5.xlarge has 4 vCPUs and 16 GiB: it fits.
 			want: []string{"compute environment demo-ce is ENABLED and VALID, desired 0 of max 64 vCPUs", "nothing is wrong that batchxray can see: new instances take a few minutes to start and join"},
 		},
