@@ -124,3 +124,27 @@ func BenchmarkGetTraceSummariesFilter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkStreamedSubsegments stores b.N subsegments sent on their own
+// into one trace, as a long job's SDK streams them, and then summarizes the
+// trace once: the cost per subsegment must stay flat as the trace grows.
+func BenchmarkStreamedSubsegments(b *testing.B) {
+	svc := benchService()
+	tr := fmt.Sprintf("1-%08x-%024x", benchBase, 1)
+	if err := svc.Ingest(fmt.Appendf(nil, `{"name":"BatchJob","id":"a000000000000000","trace_id":"%s","start_time":%d,"in_progress":true}`, tr, benchBase)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		d := fmt.Appendf(nil, `{"name":"S3","id":"%016x","trace_id":"%s","type":"subsegment","parent_id":"a000000000000000","namespace":"aws","start_time":%d.1,"end_time":%d.2,"annotations":{"n":%d}}`,
+			i+1, tr, benchBase, benchBase, i%50)
+		if err := svc.Ingest(d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	from, to := float64(benchBase-1), float64(benchBase+1)
+	if _, err := svc.traceSummaries(getTraceSummariesInput{StartTime: &from, EndTime: &to}); err != nil {
+		b.Fatal(err)
+	}
+}

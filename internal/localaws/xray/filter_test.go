@@ -195,6 +195,7 @@ func FuzzParseFilter(f *testing.F) {
 		f.Add(seed)
 	}
 	s := fixtureService(f)
+	s.store.flush()
 	sums := make([]*summary, 0, len(s.byEpoch))
 	for _, t := range s.byEpoch {
 		sums = append(sums, &t.sum)

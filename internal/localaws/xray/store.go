@@ -13,36 +13,47 @@ import (
 type store struct {
 	traces  map[string]*trace
 	byEpoch []*trace // ascending (epoch, id)
+	// dirty are traces of several documents whose summary is computed
+	// again before the next query, not on every document: a long job
+	// streams thousands of subsegments into one trace.
+	dirty []*trace
 }
 
 func newStore() store { return store{traces: map[string]*trace{}} }
 
 // trace is one trace's documents and the summary computed from them.
 type trace struct {
-	id       string
-	epoch    int64
-	docs     []*document // in order of first arrival
+	id    string
+	epoch int64
+	docs  []*document // in order of first arrival
+	// byID indexes docs by document id once there are several, so a
+	// trace of thousands of streamed subsegments stores each in O(1).
+	byID     map[string]int
 	revision int32
 	sum      summary
+	dirty    bool
 }
 
 // document is one stored document: its bytes, and what storing and
-// merging need to know without parsing it again. Summaries parse it again
-// when its trace changes, which keeps a stored trace small.
+// merging need to know without parsing it again.
 type document struct {
 	raw        []byte
 	id         string
 	parentID   string
 	subsegment bool
 	inProgress bool
+	// seg is the parsed document, kept only in traces of several
+	// documents, which are summarized again as they change. Most traces
+	// are one segment and keep only the bytes.
+	seg *segDoc
 }
 
 func (t *trace) less(epoch int64, id string) bool {
 	return t.epoch < epoch || t.epoch == epoch && t.id < id
 }
 
-// put adds or replaces a validated document and recomputes its trace's
-// summary.
+// put adds or replaces a validated document. A trace of one document is
+// summarized at once; a trace of several, at the next flush.
 func (st *store) put(d *segDoc, raw []byte) {
 	t := st.traces[d.TraceID]
 	if t == nil {
@@ -54,27 +65,59 @@ func (st *store) put(d *segDoc, raw []byte) {
 		st.byEpoch = slices.Insert(st.byEpoch, i, t)
 	}
 	doc := &document{raw: raw, id: d.ID, parentID: d.ParentID, subsegment: d.isSubsegment(), inProgress: d.InProgress}
-	i := slices.IndexFunc(t.docs, func(old *document) bool { return old.id == d.ID })
+	i := -1
+	if t.byID != nil {
+		if j, ok := t.byID[d.ID]; ok {
+			i = j
+		}
+	} else {
+		i = slices.IndexFunc(t.docs, func(old *document) bool { return old.id == d.ID })
+	}
 	switch {
 	case i < 0:
 		t.docs = append(t.docs, doc)
+		switch {
+		case t.byID != nil:
+			t.byID[d.ID] = len(t.docs) - 1
+		case len(t.docs) > 1:
+			t.byID = map[string]int{}
+			for j, old := range t.docs {
+				t.byID[old.id] = j
+			}
+		}
 	case !t.docs[i].inProgress && d.InProgress:
 		return
 	default:
 		t.docs[i] = doc
 	}
 	t.revision++
-	parsed := make([]*segDoc, len(t.docs))
-	for i, old := range t.docs {
-		if old == doc {
-			parsed[i] = d
-			continue
-		}
-		parsed[i] = &segDoc{}
-		// Stored documents were valid JSON when they came in.
-		_ = json.Unmarshal(old.raw, parsed[i])
+	if len(t.docs) == 1 {
+		t.sum = summarize([]*segDoc{d})
+		return
 	}
-	t.sum = summarize(parsed)
+	doc.seg = d
+	if !t.dirty {
+		t.dirty = true
+		st.dirty = append(st.dirty, t)
+	}
+}
+
+// flush computes the summaries of the traces changed since the last flush.
+func (st *store) flush() {
+	for _, t := range st.dirty {
+		parsed := make([]*segDoc, len(t.docs))
+		for i, doc := range t.docs {
+			if doc.seg == nil {
+				doc.seg = &segDoc{}
+				// Stored documents were valid JSON when they came in.
+				_ = json.Unmarshal(doc.raw, doc.seg)
+			}
+			parsed[i] = doc.seg
+		}
+		t.sum = summarize(parsed)
+		t.dirty = false
+	}
+	st.dirty = nil
 }
 
 // window returns the traces whose epoch lies in [from, to], ascending.

@@ -116,6 +116,16 @@ func sampled(id string, rate float64) bool {
 	return float64(h.Sum32())/math.MaxUint32 < rate
 }
 
+// readFresh brings changed traces' summaries up to date and read-locks the
+// store; the caller read-unlocks it. A document stored between the two may
+// be missed by this read, as X-Ray's own reads lag its writes.
+func (s *Service) readFresh() {
+	s.mu.Lock()
+	s.store.flush()
+	s.mu.Unlock()
+	s.mu.RLock()
+}
+
 func (s *Service) getTraceSummaries(r *http.Request) (any, error) {
 	var in getTraceSummariesInput
 	if err := decode(r, &in); err != nil {
@@ -159,7 +169,7 @@ func (s *Service) traceSummaries(in getTraceSummariesInput) (*getTraceSummariesO
 		after = c
 	}
 
-	s.mu.RLock()
+	s.readFresh()
 	defer s.mu.RUnlock()
 	var candidates []*trace
 	if in.TimeRangeType == "" || in.TimeRangeType == "TraceId" {
@@ -290,7 +300,7 @@ func (s *Service) batchGetTraces(r *http.Request) (any, error) {
 		Traces              []traceOut
 		UnprocessedTraceIds []string
 	}{Traces: []traceOut{}, UnprocessedTraceIds: []string{}}
-	s.mu.RLock()
+	s.readFresh()
 	defer s.mu.RUnlock()
 	for _, id := range in.TraceIds {
 		t := s.traces[id]
