@@ -17,6 +17,7 @@ import (
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/traces"
+	"github.com/batchxray/batchxray/internal/ui"
 )
 
 // defaultTraceWait is the short grace trace gives X-Ray to index a job's
@@ -158,8 +159,14 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		}
 	}
 
+	// Finding can wait up to --wait for X-Ray: on a terminal a spinner says
+	// what is going on; off one nothing, so stderr stays quiet in scripts.
+	progress := ui.NewProgress(f.IOStreams.ErrOut, f.IOStreams.IsStderrTTY())
+	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", job.ID, opts.wait)
+	progress.Start(label)
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	got, err := finder.Find(ctx, traces.Request{Job: job, Wait: opts.wait, Expect: expect})
+	progress.Close()
 	if err != nil {
 		var nf *traces.NotFoundError
 		if errors.As(err, &nf) {

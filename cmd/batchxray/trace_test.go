@@ -186,6 +186,7 @@ func traceFactory(cfg aws.Config, tty bool, now time.Time) (*factory, *bytes.Buf
 	var out, errOut *bytes.Buffer
 	f.IOStreams, _, out, errOut = ui.Test()
 	f.IOStreams.SetStdoutTTY(tty)
+	f.IOStreams.SetStderrTTY(tty)
 	if tty {
 		f.IOStreams.SetWidth(120)
 	}
@@ -229,8 +230,14 @@ func TestTraceDraws(t *testing.T) {
 					t.Errorf("line of %d cells, wider than %d: %q", n, width, l)
 				}
 			}
-			if want := "console  " + url + "\n"; errOut.String() != want {
-				t.Errorf("stderr = %q, want %q", errOut.String(), want)
+			// On a terminal a spinner runs while finding, and is cleared.
+			wantErr := "console  " + url + "\n"
+			if tty {
+				if !strings.Contains(errOut.String(), "looking for the traces of "+j.ID+" in X-Ray (up to 0s)\r\x1b[K"+wantErr) {
+					t.Errorf("stderr = %q, want a cleared spinner, then %q", errOut.String(), wantErr)
+				}
+			} else if errOut.String() != wantErr {
+				t.Errorf("stderr = %q, want %q", errOut.String(), wantErr)
 			}
 		})
 	}
