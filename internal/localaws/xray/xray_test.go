@@ -331,6 +331,17 @@ func TestGetTraceSummariesPagesNewestFirst(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("traces in page order (-want +got):\n%s", diff)
 	}
+
+	// The store is indexed by the trace ID's epoch: a narrow window reads
+	// only the traces inside it.
+	out, err := c.GetTraceSummaries(context.Background(), &xray.GetTraceSummariesInput{
+		StartTime: aws.Time(time.Unix(base+100, 0)), EndTime: aws.Time(time.Unix(base+109, 0))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, processed := len(out.TraceSummaries), aws.ToInt64(out.TracesProcessedCount); n != 10 || processed != 10 {
+		t.Errorf("a 10-second window: %d summaries, %d traces processed, want 10 and 10", n, processed)
+	}
 }
 
 func TestBatchGetTraces(t *testing.T) {
