@@ -19,8 +19,10 @@ func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"waitfile": cmdWaitFile,
-			"mkstack":  cmdMakeStack,
+			"waitfile":  cmdWaitFile,
+			"mkstack":   cmdMakeStack,
+			"awsput":    cmdAWSPut,
+			"validjson": cmdValidJSON,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Nothing from the developer's own AWS set-up may leak in.
