@@ -1,0 +1,4 @@
+package xray
+
+// JobSegment is jobSegment for the external benchmarks.
+var JobSegment = jobSegment
