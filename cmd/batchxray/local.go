@@ -106,7 +106,7 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 		}
 		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 
 	so := opts.StandIn
 	so.Logger = opts.f.Logger()
@@ -114,7 +114,7 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 	// Closed once, on every path: the services' stop funcs need not be
 	// idempotent.
 	closeSrv := sync.OnceValue(srv.Close)
-	defer closeSrv()
+	defer func() { _ = closeSrv() }()
 	endpoint := "http://" + ln.Addr().String()
 	srv.SetEndpoint(endpoint)
 
@@ -135,7 +135,7 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 			_ = hs.Close()
 			return err
 		}
-		defer os.Remove(opts.ReadyFile)
+		defer func() { _ = os.Remove(opts.ReadyFile) }()
 	}
 	fmt.Fprintf(errOut, "batchxray local: serving AWS on %s, X-Ray daemon on %s (UDP and TCP)\n"+
 		"export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
@@ -174,11 +174,11 @@ func writeReadyFile(path, endpoint string) error {
 	_, werr := tmp.WriteString(endpoint + "\n")
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write ready file %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name())
 		return fmt.Errorf("write ready file %s: %w", path, err)
 	}
 	return nil

@@ -124,7 +124,7 @@ func fetch(ctx context.Context, client *http.Client, u string) (body []byte, con
 		}
 		return nil, "", err // a *url.Error names the method and URL
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, "", &httpStatusError{URL: redactURL(u), Status: resp.Status, Code: resp.StatusCode}
 	}

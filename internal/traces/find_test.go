@@ -167,7 +167,7 @@ func throttled() error {
 
 // run calls Find with sleeps that move the fake clock on at once, and
 // returns what Find returned and the sleeps it made.
-func run(t *testing.T, f *Finder, clock *clockwork.FakeClock, req Request) ([]*Trace, error, []time.Duration) {
+func run(t *testing.T, f *Finder, clock *clockwork.FakeClock, req Request) ([]*Trace, []time.Duration, error) {
 	t.Helper()
 	var (
 		mu     sync.Mutex
@@ -181,7 +181,7 @@ func run(t *testing.T, f *Finder, clock *clockwork.FakeClock, req Request) ([]*T
 		return ctx.Err()
 	}
 	got, err := f.Find(context.Background(), req)
-	return got, err, sleeps
+	return got, sleeps, err
 }
 
 func finishedJob(now time.Time) Job {
@@ -269,7 +269,7 @@ func TestFindPagesBatchesAndRetries(t *testing.T) {
 		},
 	}
 	f := NewFinder(fake, clock)
-	got, err, sleeps := run(t, f, clock, Request{Job: job})
+	got, sleeps, err := run(t, f, clock, Request{Job: job})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -352,7 +352,7 @@ func TestFindWaitsForLateTraces(t *testing.T) {
 	}
 	f := NewFinder(fake, clock)
 	f.MaxDelay = 2 * time.Second
-	got, err, waited := run(t, f, clock, Request{Job: job, Wait: time.Minute})
+	got, waited, err := run(t, f, clock, Request{Job: job, Wait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -407,7 +407,7 @@ func TestFindExplainsEmpty(t *testing.T) {
 				}
 			}
 			f := NewFinder(fake, clock)
-			_, err, waited := run(t, f, clock, Request{Job: tt.job, Wait: tt.wait})
+			_, waited, err := run(t, f, clock, Request{Job: tt.job, Wait: tt.wait})
 			var nf *NotFoundError
 			if !errors.As(err, &nf) {
 				t.Fatalf("Find error = %v, want a NotFoundError", err)

@@ -39,11 +39,10 @@ type manifestFields struct {
 // recordPush adds a manifest the registry accepted to the repository's
 // index: a new image, or a known digest; a tag moves to it.
 func (s *Service) recordPush(r *repository, ref, digest, contentType string, manifest []byte) {
-	img, ok := r.images[digest]
-	if !ok {
+	if _, ok := r.images[digest]; !ok {
 		var m manifestFields
 		_ = json.Unmarshal(manifest, &m)
-		img = &image{digest: digest, manifest: manifest, mediaType: contentType,
+		img := &image{digest: digest, manifest: manifest, mediaType: contentType,
 			artifactMediaType: m.Config.MediaType, pushedAt: s.env.Clock.Now()}
 		if img.mediaType == "" {
 			img.mediaType = m.MediaType

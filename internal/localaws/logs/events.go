@@ -225,7 +225,7 @@ func (s *Service) getLogEvents(in getLogEventsInput) (any, error) {
 	} else {
 		for i := len(st.events) - 1; i >= 0; i-- {
 			e := st.events[i]
-			if e.key.less(cursor) && inWindow(e.ts, in.StartTime, in.EndTime) && !take(e) {
+			if e.less(cursor) && inWindow(e.ts, in.StartTime, in.EndTime) && !take(e) {
 				break
 			}
 		}

@@ -223,9 +223,9 @@ func TestTags(t *testing.T) {
 		t.Errorf("tags after tag and untag (-want +got):\n%s", diff)
 	}
 
-	must(c.TagLogGroup(ctx, &cwl.TagLogGroupInput{LogGroupName: aws.String("g"), Tags: map[string]string{"c": "4"}}))(t)
-	must(c.UntagLogGroup(ctx, &cwl.UntagLogGroupInput{LogGroupName: aws.String("g"), Tags: []string{"a"}}))(t)
-	old := must(c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}))(t)
+	must(c.TagLogGroup(ctx, &cwl.TagLogGroupInput{LogGroupName: aws.String("g"), Tags: map[string]string{"c": "4"}}))(t) //nolint:staticcheck // the stand-in serves the deprecated calls too
+	must(c.UntagLogGroup(ctx, &cwl.UntagLogGroupInput{LogGroupName: aws.String("g"), Tags: []string{"a"}}))(t)           //nolint:staticcheck // the stand-in serves the deprecated calls too
+	old := must(c.ListTagsLogGroup(ctx, &cwl.ListTagsLogGroupInput{LogGroupName: aws.String("g")}))(t)                   //nolint:staticcheck // the stand-in serves the deprecated calls too
 	if diff := cmp.Diff(map[string]string{"c": "4"}, old.Tags); diff != "" {
 		t.Errorf("ListTagsLogGroup (-want +got):\n%s", diff)
 	}

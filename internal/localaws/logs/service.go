@@ -168,8 +168,8 @@ func (s *Service) appendEvent(st *logStream, ts int64, message string, ingested 
 	// Nearly always the newest: append. An older event goes after the
 	// last one with its timestamp or an earlier one.
 	i := len(st.events)
-	if i > 0 && e.key.less(st.events[i-1].key) {
-		i = sort.Search(len(st.events), func(j int) bool { return e.key.less(st.events[j].key) })
+	if i > 0 && e.less(st.events[i-1].key) {
+		i = sort.Search(len(st.events), func(j int) bool { return e.less(st.events[j].key) })
 	}
 	st.events = slices.Insert(st.events, i, e)
 	st.lastIngestion = ingested

@@ -21,7 +21,7 @@ func validBucketName(name string) *awsproto.Error {
 		return bad("must be between 3 and 63 characters long")
 	}
 	for _, c := range name {
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-') {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '.' && c != '-' {
 			return bad("may contain only lowercase letters, digits, dots and hyphens")
 		}
 	}
