@@ -18,6 +18,7 @@ import (
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
+	"github.com/batchxray/batchxray/internal/waiter"
 )
 
 // defaultTraceWait is the short grace trace gives X-Ray to index a job's
@@ -52,13 +53,15 @@ the waterfall of its segments and subsegments on the same time axis, and
 a one-line service map. An array job is drawn as a table of its children;
 --index N draws one child. The trace's console URL goes on stderr.
 
-Traces appear in X-Ray seconds after a job ends, so trace waits up to
---wait for them, then says why there is none: the job never started, is
+A job sends its trace when it ends, and X-Ray indexes it seconds later, so
+trace follows a job that has not ended and then waits for its traces, for
+--wait in all. When there is none it says why: the job never started, is
 still running, ran untraced, or X-Ray has not indexed it yet.
 
 Exit status: 0 when a trace was drawn, 4 when the job or its trace is not
 found, 2 for a bad flag, 130 on Ctrl-C.`,
 		Example: `  id=$(batchxray submit) && batchxray status "$id" && batchxray trace "$id"
+  batchxray trace "$(batchxray submit)"
   batchxray trace "$id" --errors-only --min-duration 10ms
   batchxray trace "$array_id" --index 7
   batchxray trace "$id" --output json | jq '.summary'
@@ -84,7 +87,7 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.DurationVar(&opts.wait, "wait", defaultTraceWait, "keep looking this long for traces X-Ray has not indexed yet (0: look once)")
+	fl.DurationVar(&opts.wait, "wait", defaultTraceWait, "wait this long in all for the job to end and X-Ray to index its traces (0: look once)")
 	fl.IntVar(&opts.depth, "depth", 0, "draw this many levels below each segment (0: all)")
 	fl.DurationVar(&opts.minDuration, "min-duration", 0, "hide spans shorter than this, unless they failed or still run")
 	fl.BoolVar(&opts.errorsOnly, "errors-only", false, "draw only the spans that failed and the path to them")
@@ -125,7 +128,32 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	if len(found) == 0 {
 		return &jobNotFoundError{id: opts.jobID, region: cfg.Region}
 	}
-	job := traceJob(jobs.FromDetail(found[0]))
+	progress := ui.NewProgress(f.IOStreams.ErrOut, f.IOStreams.IsStderrTTY())
+	defer progress.Close()
+	j := jobs.FromDetail(found[0])
+	wait := opts.wait
+	if !j.Status.Terminal() && wait > 0 {
+		// A job sends its trace when it ends: follow it first, so that
+		// `batchxray trace "$(batchxray submit)"` works, and search X-Ray
+		// for what is left of --wait.
+		label := fmt.Sprintf("waiting for %s to end (up to %s)", j.ID, wait)
+		progress.Start(label)
+		start := opts.clock.Now()
+		js, err := jobs.Wait(ctx, bc, []string{j.ID}, jobs.WaitOptions{MaxWait: wait, Clock: opts.clock})
+		progress.End(label)
+		var (
+			failed   *jobs.FailedError
+			timedOut *waiter.TimeoutError
+		)
+		if err != nil && !errors.As(err, &failed) && !errors.As(err, &timedOut) {
+			return explainAWSError(err)
+		}
+		if len(js) == 1 && !js[0].CreatedAt.IsZero() {
+			j = *js[0]
+		}
+		wait = max(wait-opts.clock.Since(start), 0)
+	}
+	job := traceJob(j)
 	if opts.hasIndex && job.ArraySize == 0 {
 		return usageErrorf("--index %d: job %s is not an array job", opts.index, job.ID)
 	}
@@ -159,14 +187,13 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		}
 	}
 
-	// Finding can wait up to --wait for X-Ray: on a terminal a spinner says
-	// what is going on; off one nothing, so stderr stays quiet in scripts.
-	progress := ui.NewProgress(f.IOStreams.ErrOut, f.IOStreams.IsStderrTTY())
-	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", job.ID, opts.wait)
+	// Finding can wait for X-Ray: on a terminal a spinner says what is
+	// going on; off one nothing, so stderr stays quiet in scripts.
+	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", job.ID, wait.Round(time.Second))
 	progress.Start(label)
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
-	got, err := finder.Find(ctx, traces.Request{Job: job, Wait: opts.wait, Expect: expect})
-	progress.Close()
+	got, err := finder.Find(ctx, traces.Request{Job: job, Wait: wait, Expect: expect})
+	progress.End(label)
 	if err != nil {
 		var nf *traces.NotFoundError
 		if errors.As(err, &nf) {
@@ -207,6 +234,9 @@ func traceJob(j jobs.Job) traces.Job {
 			reason = a.StatusReason
 		}
 		t.Attempts = append(t.Attempts, traces.Attempt{StartedAt: a.StartedAt, StoppedAt: a.StoppedAt, ExitCode: a.ExitCode, Reason: reason})
+	}
+	for _, tr := range j.Transitions {
+		t.Transitions = append(t.Transitions, traces.Transition{State: string(tr.State), At: tr.At})
 	}
 	if j.Array != nil {
 		t.ArraySize = j.Array.Size

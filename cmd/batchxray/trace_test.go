@@ -112,9 +112,11 @@ func TestTraceJob(t *testing.T) {
 			},
 		},
 		{
-			name: "array parent",
-			in:   jobs.Job{ID: "p", Status: jobs.Running, CreatedAt: at(0), Array: &jobs.Array{Size: 50}},
-			want: traces.Job{ID: "p", Status: "RUNNING", CreatedAt: at(0), ArraySize: 50},
+			name: "array parent, with the transitions seen",
+			in: jobs.Job{ID: "p", Status: jobs.Running, CreatedAt: at(0), Array: &jobs.Array{Size: 50},
+				Transitions: []jobs.Transition{{State: jobs.Pending, At: at(1)}, {State: jobs.Running, At: at(9)}}},
+			want: traces.Job{ID: "p", Status: "RUNNING", CreatedAt: at(0), ArraySize: 50,
+				Transitions: []traces.Transition{{State: "PENDING", At: at(1)}, {State: "RUNNING", At: at(9)}}},
 		},
 		{
 			name: "array child",
