@@ -128,71 +128,47 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	if len(found) == 0 {
 		return &jobNotFoundError{id: opts.jobID, region: cfg.Region}
 	}
+	j := jobs.FromDetail(found[0])
+	if err := checkIndex(opts, j); err != nil {
+		return err
+	}
+
+	// Following and finding can take a while: on a terminal a spinner says
+	// what is going on; off one nothing, so stderr stays quiet in scripts.
 	progress := ui.NewProgress(f.IOStreams.ErrOut, f.IOStreams.IsStderrTTY())
 	defer progress.Close()
-	j := jobs.FromDetail(found[0])
 	wait := opts.wait
 	if !j.Status.Terminal() && wait > 0 {
-		// A job sends its trace when it ends: follow it first, so that
-		// `batchxray trace "$(batchxray submit)"` works, and search X-Ray
-		// for what is left of --wait.
-		label := fmt.Sprintf("waiting for %s to end (up to %s)", j.ID, wait)
-		progress.Start(label)
 		start := opts.clock.Now()
-		js, err := jobs.Wait(ctx, bc, []string{j.ID}, jobs.WaitOptions{MaxWait: wait, Clock: opts.clock})
-		progress.End(label)
-		var (
-			failed   *jobs.FailedError
-			timedOut *waiter.TimeoutError
-		)
-		if err != nil && !errors.As(err, &failed) && !errors.As(err, &timedOut) {
-			return explainAWSError(err)
-		}
-		if len(js) == 1 && !js[0].CreatedAt.IsZero() {
-			j = *js[0]
+		if j, err = followJob(ctx, opts, bc, j, progress); err != nil {
+			return err
 		}
 		wait = max(wait-opts.clock.Since(start), 0)
 	}
-	job := traceJob(j)
-	if opts.hasIndex && job.ArraySize == 0 {
-		return usageErrorf("--index %d: job %s is not an array job", opts.index, job.ID)
-	}
-	if opts.hasIndex && opts.index >= job.ArraySize {
-		return usageErrorf("--index %d: array job %s has indexes 0 to %d", opts.index, job.ID, job.ArraySize-1)
-	}
 
-	v := traces.View{Job: job}
+	v := traces.View{Job: traceJob(j)}
 	expect := 0
-	if job.ArraySize > 0 {
-		ids := make([]string, job.ArraySize)
-		for i := range ids {
-			ids[i] = job.ID + ":" + strconv.Itoa(i)
+	if j.Array != nil {
+		if v.Children, err = describeChildren(ctx, bc, j); err != nil {
+			return err
 		}
-		details, _, err := jobs.Describe(ctx, bc, ids)
-		if err != nil {
-			return explainAWSError(err)
-		}
-		for _, d := range details {
-			c := traceJob(jobs.FromDetail(d))
-			v.Children = append(v.Children, traces.Child{Job: c})
-			if !c.Started().IsZero() {
+		for _, c := range v.Children {
+			if !c.Job.Started().IsZero() {
 				expect++
 			}
 		}
 	} else {
-		for _, a := range job.Attempts {
+		for _, a := range j.Attempts {
 			if !a.StartedAt.IsZero() {
 				expect++
 			}
 		}
 	}
 
-	// Finding can wait for X-Ray: on a terminal a spinner says what is
-	// going on; off one nothing, so stderr stays quiet in scripts.
-	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", job.ID, wait.Round(time.Second))
+	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", j.ID, wait.Round(time.Second))
 	progress.Start(label)
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
-	got, err := finder.Find(ctx, traces.Request{Job: job, Wait: wait, Expect: expect})
+	got, err := finder.Find(ctx, traces.Request{Job: v.Job, Wait: wait, Expect: expect})
 	progress.End(label)
 	if err != nil {
 		var nf *traces.NotFoundError
@@ -201,7 +177,7 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		}
 		return explainAWSError(err)
 	}
-	if job.ArraySize > 0 {
+	if j.Array != nil {
 		groupChildren(&v, got)
 	} else {
 		v.Traces = got
@@ -211,11 +187,64 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		// describe has no view.
 		child, ok := v.ChildView(opts.index)
 		if !ok {
-			return &jobNotFoundError{id: job.ID + ":" + strconv.Itoa(opts.index), region: cfg.Region}
+			return &jobNotFoundError{id: j.ID + ":" + strconv.Itoa(opts.index), region: cfg.Region}
 		}
 		v = child
 	}
 	return printTrace(opts, v, cfg.Region)
+}
+
+// checkIndex refuses an --index the job cannot have, before any waiting.
+func checkIndex(opts *traceOptions, j jobs.Job) error {
+	switch {
+	case !opts.hasIndex:
+		return nil
+	case j.Array == nil:
+		return usageErrorf("--index %d: job %s is not an array job", opts.index, j.ID)
+	case opts.index >= j.Array.Size:
+		return usageErrorf("--index %d: array job %s has indexes 0 to %d", opts.index, j.ID, j.Array.Size-1)
+	}
+	return nil
+}
+
+// followJob waits, within --wait, for a job that has not ended: it sends its
+// trace only when it ends, so `batchxray trace "$(batchxray submit)"` works.
+// It returns the job as last seen, with the transitions seen on the way; a
+// job that FAILED or is still going is no error here.
+func followJob(ctx context.Context, opts *traceOptions, bc *batch.Client, j jobs.Job, progress *ui.Progress) (jobs.Job, error) {
+	label := fmt.Sprintf("waiting for %s to end (up to %s)", j.ID, opts.wait)
+	progress.Start(label)
+	defer progress.End(label)
+	js, err := jobs.Wait(ctx, bc, []string{j.ID}, jobs.WaitOptions{MaxWait: opts.wait, Clock: opts.clock})
+	var (
+		failed   *jobs.FailedError
+		timedOut *waiter.TimeoutError
+	)
+	if err != nil && !errors.As(err, &failed) && !errors.As(err, &timedOut) {
+		return j, explainAWSError(err)
+	}
+	if len(js) == 1 && !js[0].CreatedAt.IsZero() {
+		return *js[0], nil
+	}
+	return j, nil
+}
+
+// describeChildren describes every child of an array job, MaxDescribe a
+// call; Batch names them <parent>:<index>.
+func describeChildren(ctx context.Context, bc *batch.Client, parent jobs.Job) ([]traces.Child, error) {
+	ids := make([]string, parent.Array.Size)
+	for i := range ids {
+		ids[i] = parent.ID + ":" + strconv.Itoa(i)
+	}
+	details, _, err := jobs.Describe(ctx, bc, ids)
+	if err != nil {
+		return nil, explainAWSError(err)
+	}
+	children := make([]traces.Child, 0, len(details))
+	for _, d := range details {
+		children = append(children, traces.Child{Job: traceJob(jobs.FromDetail(d))})
+	}
+	return children, nil
 }
 
 // traceJob maps the lifecycle model to what the drawing needs. An
