@@ -225,7 +225,8 @@ type Span struct {
 // own timestamps (created, each attempt's start and stop, stopped) are
 // exact; the other states start when polling first saw them, so their
 // start is late by up to one poll interval. A state seen on the first poll
-// is taken to have begun then, or at creation when it is the first state.
+// is taken to have begun then, or at creation when it is the first state;
+// the time before the first sighting of a later state is in no span.
 func (j *Job) Spans() []Span {
 	type event struct {
 		state State
@@ -243,7 +244,17 @@ func (j *Job) Spans() []Span {
 		// An array child is created straight into PENDING.
 		first = Pending
 	}
-	add(first, j.CreatedAt)
+	// Creation starts the first state only when that is the state the job
+	// was first seen in: a job first seen later in its life (status on an
+	// old job) went through states at times nobody saw, and charging that
+	// time to the first state would be a guess. QueueWait still covers it.
+	seenFirst := j.Status == first
+	if len(j.Transitions) > 0 {
+		seenFirst = j.Transitions[0].State == first
+	}
+	if seenFirst {
+		add(first, j.CreatedAt)
+	}
 	for i, a := range j.Attempts {
 		add(Running, a.StartedAt)
 		if i < len(j.Attempts)-1 || !j.Status.Terminal() {

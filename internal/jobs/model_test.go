@@ -42,8 +42,13 @@ func TestFromDetail(t *testing.T) {
 	diff(t, "default log group", "/aws/batch/job", j.LogGroup)
 	diff(t, "queue name from its ARN", "demo-queue", j.Queue)
 	diff(t, "request", []any{1.0, 2048}, []any{j.VCPUs, j.MemoryMiB})
-	// A child starts in PENDING: its first span is PENDING from creation.
-	diff(t, "spans", []Span{{Pending, t0, t0.Add(time.Second)}, {Running, t0.Add(time.Second), time.Time{}}}, j.Spans())
+	// Seen RUNNING only: when it was PENDING or RUNNABLE is not known.
+	diff(t, "spans", []Span{{Running, t0.Add(time.Second), time.Time{}}}, j.Spans())
+	pending := FromDetail(child)
+	pending.Status = Pending
+	pending.StartedAt = time.Time{}
+	// An array child is created into PENDING.
+	diff(t, "spans of a pending child", []Span{{Pending, t0, time.Time{}}}, pending.Spans())
 	diff(t, "attempt", 1, j.Attempt())
 }
 
@@ -55,4 +60,15 @@ func TestQueueWaitAndRunTimeSoFar(t *testing.T) {
 	runnable := FromDetail(detail("b", types.JobStatusRunnable))
 	diff(t, "queue wait while waiting", 10*time.Second, runnable.QueueWait(now))
 	diff(t, "no run time yet", time.Duration(0), runnable.RunTime(now))
+}
+
+func TestDurationsOfAJobFirstSeenLate(t *testing.T) {
+	j := &Job{}
+	j.Update(detail("a", types.JobStatusRunnable), t0.Add(time.Minute))
+	j.Update(detail("a", types.JobStatusRunning, started(65000)), t0.Add(66*time.Second))
+	now := t0.Add(70 * time.Second)
+	// The minute before it was first seen is in no state; the queue wait
+	// still counts it.
+	diff(t, "durations", map[State]time.Duration{Runnable: 5 * time.Second, Running: 5 * time.Second}, j.Durations(now))
+	diff(t, "queue wait", 65*time.Second, j.QueueWait(now))
 }
