@@ -172,14 +172,14 @@ func follow(ctx context.Context, f *factory, c *batch.Client, ids []string, maxW
 						live.println(jobs.ArrayLine(j, now, st))
 					}
 				}
-				if j.Status == jobs.Runnable && j.Array == nil && !explained[j.ID] && j.Durations(now)[jobs.Runnable] >= explainAfter {
+				if waited := j.RunnableFor(now); waited > 0 && waited >= explainAfter && !explained[j.ID] {
 					explained[j.ID] = true
 					lines, err := jobs.Explain(ctx, c, j)
 					if err != nil {
 						f.Logger().Debug("explain RUNNABLE", "job", j.ID, "err", err)
 						continue
 					}
-					live.println(st.Warn.Render(ui.GlyphWarn) + fmt.Sprintf(" %s (%s) has waited in RUNNABLE for %s:", j.Name, j.ID, jobs.FormatDuration(j.Durations(now)[jobs.Runnable])))
+					live.println(st.Warn.Render(ui.GlyphWarn) + fmt.Sprintf(" %s (%s) has waited in RUNNABLE for %s:", j.Name, j.ID, jobs.FormatDuration(waited)))
 					for _, l := range lines {
 						live.println("    " + l)
 					}

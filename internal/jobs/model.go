@@ -350,6 +350,22 @@ func (j *Job) RunTime(now time.Time) time.Duration {
 	return total
 }
 
+// RunnableFor is how long the job has been waiting in RUNNABLE, or zero
+// when it is not. An array parent waits while none of its children has
+// started and some are RUNNABLE, counted from its creation.
+func (j *Job) RunnableFor(now time.Time) time.Duration {
+	if j.Array != nil {
+		if j.Status.Terminal() || !j.StartedAt.IsZero() || j.Array.Counts[Runnable] == 0 || j.CreatedAt.IsZero() {
+			return 0
+		}
+		return now.Sub(j.CreatedAt)
+	}
+	if j.Status != Runnable {
+		return 0
+	}
+	return j.Durations(now)[Runnable]
+}
+
 // Attempt is the number of the attempt under way (or the last one), from 1.
 func (j *Job) Attempt() int {
 	n := len(j.Attempts)

@@ -72,3 +72,23 @@ func TestDurationsOfAJobFirstSeenLate(t *testing.T) {
 	diff(t, "durations", map[State]time.Duration{Runnable: 5 * time.Second, Running: 5 * time.Second}, j.Durations(now))
 	diff(t, "queue wait", 65*time.Second, j.QueueWait(now))
 }
+
+func TestRunnableFor(t *testing.T) {
+	now := t0.Add(time.Minute)
+	waiting := &Job{}
+	waiting.Update(detail("a", types.JobStatusRunnable), t0.Add(10*time.Second))
+	parent := FromDetail(detail("p", types.JobStatusPending, array(5, map[string]int32{"RUNNABLE": 5})))
+	begun := FromDetail(detail("p", types.JobStatusPending, array(5, map[string]int32{"RUNNABLE": 4, "RUNNING": 1}), started(30000)))
+	running := FromDetail(detail("r", types.JobStatusRunning, started(1000)))
+	for name, tt := range map[string]struct {
+		j    *Job
+		want time.Duration
+	}{
+		"runnable job":               {waiting, 50 * time.Second},
+		"array none started":         {&parent, time.Minute},
+		"array with a child started": {&begun, 0},
+		"running job":                {&running, 0},
+	} {
+		diff(t, name, tt.want, tt.j.RunnableFor(now))
+	}
+}
