@@ -24,7 +24,11 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+if [ -t 2 ] && [ -z "${NO_COLOR:-}" ]; then
+  step() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
+else
+  step() { printf '\n$ %s\n' "$*" >&2; }
+fi
 
 "$bin" local --addr 127.0.0.1:0 --daemon-addr 127.0.0.1:0 --ready-file "$work/ready" >"$work/local.log" 2>&1 &
 local_pid=$!
