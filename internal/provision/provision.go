@@ -83,6 +83,10 @@ type WaitOptions struct {
 	MinDelay, MaxDelay, MaxWait time.Duration
 }
 
+// DefaultWaits are the waits New uses when Options.Waits is zero, as the CLI
+// does.
+var DefaultWaits = WaitOptions{MinDelay: 2 * time.Second, MaxDelay: 15 * time.Second, MaxWait: 15 * time.Minute}
+
 // Options configure a Provisioner.
 type Options struct {
 	Clock    clockwork.Clock
@@ -103,7 +107,7 @@ func New(cfg aws.Config, names Names, o Options) *Provisioner {
 		o.Observer = func(Event) {}
 	}
 	if o.Waits.MaxWait == 0 {
-		o.Waits = WaitOptions{MinDelay: 2 * time.Second, MaxDelay: 15 * time.Second, MaxWait: 15 * time.Minute}
+		o.Waits = DefaultWaits
 	}
 	return &Provisioner{
 		names:   names,

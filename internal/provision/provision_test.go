@@ -53,7 +53,7 @@ type stack struct {
 
 // newStack starts a stand-in whose Batch settles quickly, and a spec whose
 // image is built from a fake binary and pushed to the stand-in's registry.
-func newStack(t *testing.T, opts localaws.Options) *stack {
+func newStack(t testing.TB, opts localaws.Options) *stack {
 	t.Helper()
 	if opts.ComputeEnvironmentDelay == 0 {
 		opts.ComputeEnvironmentDelay = 20 * time.Millisecond

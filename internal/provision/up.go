@@ -59,12 +59,17 @@ func (s Spec) Validate() error {
 	return nil
 }
 
-// Up creates or converges every resource of the stack. Independent steps
-// run concurrently; the compute environment follows IAM, the network and the
-// launch template; the queue follows the compute environment. With dryRun
-// it only reads, and the results are the plan. A failure stops the steps
-// that depend on it and lets the others finish, so re-running Up completes
-// the stack and Down removes what was created.
+// Up creates or converges every resource of the stack. It runs three
+// chains at once: the compute environment's (the instance role and
+// profile, the security group and the launch template, then the compute
+// environment, then the queue), the job definition's (the job role, the
+// bucket, the log group and the repository with the image, then the job
+// definition) and the sampling rule. The compute environment, Batch's
+// slowest step, so waits for nothing it does not use: not the image,
+// whose push can take minutes. With dryRun it only reads, and the results
+// are the plan. A failure stops the steps that depend on it and lets the
+// others finish, so re-running Up completes the stack and Down removes
+// what was created.
 func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -74,22 +79,41 @@ func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result,
 		mu   sync.Mutex
 		errs []error
 	)
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
+	// run is one step; it reports whether it succeeded, so the steps after
+	// it know whether to go on.
+	run := func(kind, name string, f func() (Result, error)) (Result, bool) {
+		r, err := p.step(kind, name, f)
+		if err != nil {
+			mu.Lock()
+			errs = append(errs, err)
+			mu.Unlock()
+		}
+		return r, err == nil
 	}
-	// Each step publishes its result here for the steps after it.
-	var (
-		instanceProfile, jobRole, sg, ltResult, image Result
-		net                                           network
-		iamOK, netOK, ltOK, imageOK, logsOK, bucketOK bool
-	)
-	ud := userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion}
-
 	var wg sync.WaitGroup
+	wg.Go(func() { p.upCompute(ctx, spec, dryRun, run) })
+	wg.Go(func() { p.upJobDefinition(ctx, spec, dryRun, run) })
 	wg.Go(func() {
-		_, err := p.step("IAM role", p.names.InstanceRole, func() (Result, error) {
+		run("X-Ray sampling rule", p.names.SamplingRule, func() (Result, error) { return p.ensureSamplingRule(ctx, dryRun) })
+	})
+	wg.Wait()
+	return p.sortedResults(), errors.Join(errs...)
+}
+
+// runStep is Up's way to run one step and learn whether it succeeded.
+type runStep func(kind, name string, f func() (Result, error)) (Result, bool)
+
+// upCompute is the compute environment's chain: what it needs, at once,
+// then the compute environment, then the queue in front of it.
+func (p *Provisioner) upCompute(ctx context.Context, spec Spec, dryRun bool, run runStep) {
+	var (
+		wg                                 sync.WaitGroup
+		instanceProfile, sg, lt            Result
+		net                                network
+		profileOK, netOK, ltOK, instanceOK bool
+	)
+	wg.Go(func() {
+		_, instanceOK = run("IAM role", p.names.InstanceRole, func() (Result, error) {
 			return p.ensureRole(ctx, dryRun, role{
 				name:  p.names.InstanceRole,
 				trust: trustPolicy(ec2Principal(spec.Partition)),
@@ -99,129 +123,82 @@ func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result,
 				},
 			})
 		})
-		if err != nil {
-			fail(err)
-			return
+		if instanceOK {
+			instanceProfile, profileOK = run("IAM instance profile", p.names.InstanceProfile, func() (Result, error) { return p.ensureInstanceProfile(ctx, dryRun) })
 		}
-		instanceProfile, err = p.step("IAM instance profile", p.names.InstanceProfile, func() (Result, error) { return p.ensureInstanceProfile(ctx, dryRun) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		jobRole, err = p.step("IAM role", p.names.JobRole, func() (Result, error) {
+	})
+	wg.Go(func() {
+		sg, netOK = run("security group", p.names.SecurityGroup, func() (Result, error) {
+			var err error
+			if net, err = p.defaultNetwork(ctx); err != nil {
+				return Result{}, err
+			}
+			return p.ensureSecurityGroup(ctx, dryRun, net)
+		})
+	})
+	wg.Go(func() {
+		ud := userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion}
+		lt, ltOK = run("launch template", p.names.LaunchTemplate, func() (Result, error) { return p.ensureLaunchTemplate(ctx, dryRun, ud) })
+	})
+	wg.Wait()
+	if !profileOK || !netOK || !ltOK {
+		return
+	}
+	ce, ok := run("compute environment", p.names.ComputeEnvironment, func() (Result, error) {
+		return p.ensureComputeEnvironment(ctx, dryRun, ceInput{
+			maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, subnets: net.subnets,
+			securityGroup: sg.ID, instanceProfile: instanceProfile.ARN, launchTemplate: lt.ID,
+		}, lt.Action == Update)
+	})
+	if ok {
+		run("job queue", p.names.JobQueue, func() (Result, error) { return p.ensureJobQueue(ctx, dryRun, ce.ARN) })
+	}
+}
+
+// upJobDefinition is the job definition's chain: the job role, the bucket
+// its policy names, the log group and the image, at once, then the job
+// definition that uses them.
+func (p *Provisioner) upJobDefinition(ctx context.Context, spec Spec, dryRun bool, run runStep) {
+	var (
+		wg                                   sync.WaitGroup
+		jobRole, image                       Result
+		jobRoleOK, bucketOK, logsOK, imageOK bool
+	)
+	wg.Go(func() {
+		jobRole, jobRoleOK = run("IAM role", p.names.JobRole, func() (Result, error) {
 			return p.ensureRole(ctx, dryRun, role{
 				name:   p.names.JobRole,
 				trust:  trustPolicy("ecs-tasks.amazonaws.com"),
 				inline: map[string]string{p.names.JobRolePolicy: jobRolePolicy(spec.Partition, p.names.Bucket)},
 			})
 		})
-		if err != nil {
-			fail(err)
-			return
-		}
-		iamOK = true
 	})
 	wg.Go(func() {
-		_, err := p.step("S3 bucket", p.names.Bucket, func() (Result, error) { return p.ensureBucket(ctx, dryRun, spec.Partition) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		bucketOK = true
+		_, bucketOK = run("S3 bucket", p.names.Bucket, func() (Result, error) { return p.ensureBucket(ctx, dryRun, spec.Partition) })
 	})
 	wg.Go(func() {
-		var err error
-		_, err = p.step("log group", p.names.LogGroup, func() (Result, error) { return p.ensureLogGroup(ctx, dryRun, spec.LogRetentionDays) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		logsOK = true
+		_, logsOK = run("log group", p.names.LogGroup, func() (Result, error) { return p.ensureLogGroup(ctx, dryRun, spec.LogRetentionDays) })
 	})
 	wg.Go(func() {
 		if spec.Image != "" {
 			image, imageOK = Result{ID: spec.Image}, true
 			return
 		}
-		repo, err := p.step("ECR repository", p.names.Repository, func() (Result, error) { return p.ensureRepository(ctx, dryRun) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		image, err = p.step("job image", p.names.Repository, func() (Result, error) { return p.ensureImage(ctx, dryRun, spec.Publisher, repo.ID) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		imageOK = true
-	})
-	wg.Go(func() {
-		var err error
-		sg, err = p.step("security group", p.names.SecurityGroup, func() (Result, error) {
-			if net, err = p.defaultNetwork(ctx); err != nil {
-				return Result{}, err
-			}
-			return p.ensureSecurityGroup(ctx, dryRun, net)
-		})
-		if err != nil {
-			fail(err)
-			return
-		}
-		netOK = true
-	})
-	wg.Go(func() {
-		var err error
-		ltResult, err = p.step("launch template", p.names.LaunchTemplate, func() (Result, error) { return p.ensureLaunchTemplate(ctx, dryRun, ud) })
-		if err != nil {
-			fail(err)
-			return
-		}
-		ltOK = true
-	})
-	wg.Go(func() {
-		if _, err := p.step("X-Ray sampling rule", p.names.SamplingRule, func() (Result, error) { return p.ensureSamplingRule(ctx, dryRun) }); err != nil {
-			fail(err)
+		repo, ok := run("ECR repository", p.names.Repository, func() (Result, error) { return p.ensureRepository(ctx, dryRun) })
+		if ok {
+			image, imageOK = run("job image", p.names.Repository, func() (Result, error) { return p.ensureImage(ctx, dryRun, spec.Publisher, repo.ID) })
 		}
 	})
 	wg.Wait()
-
-	// The job definition needs the job role, the image and the log group;
-	// the compute environment needs IAM, the network and the template.
-	var ce Result
-	var ceOK bool
-	if iamOK && imageOK && logsOK && bucketOK {
-		wg.Go(func() {
-			if _, err := p.step("job definition", p.names.JobDefinition, func() (Result, error) {
-				return p.ensureJobDefinition(ctx, dryRun, jobDefinition{
-					image: image.ID, jobRoleARN: jobRole.ARN, logGroup: p.names.LogGroup, bucket: p.names.Bucket,
-					sampleURL: spec.SampleURL, vcpus: spec.JobVCPUs, memoryMiB: spec.JobMemoryMiB, timeout: spec.JobTimeout,
-				})
-			}); err != nil {
-				fail(err)
-			}
+	if !jobRoleOK || !bucketOK || !logsOK || !imageOK {
+		return
+	}
+	run("job definition", p.names.JobDefinition, func() (Result, error) {
+		return p.ensureJobDefinition(ctx, dryRun, jobDefinition{
+			image: image.ID, jobRoleARN: jobRole.ARN, logGroup: p.names.LogGroup, bucket: p.names.Bucket,
+			sampleURL: spec.SampleURL, vcpus: spec.JobVCPUs, memoryMiB: spec.JobMemoryMiB, timeout: spec.JobTimeout,
 		})
-	}
-	if iamOK && netOK && ltOK {
-		var err error
-		ce, err = p.step("compute environment", p.names.ComputeEnvironment, func() (Result, error) {
-			return p.ensureComputeEnvironment(ctx, dryRun, ceInput{
-				maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, subnets: net.subnets,
-				securityGroup: sg.ID, instanceProfile: instanceProfile.ARN, launchTemplate: ltResult.ID,
-			}, ltResult.Action == Update)
-		})
-		if err != nil {
-			fail(err)
-		} else {
-			ceOK = true
-		}
-	}
-	if ceOK {
-		if _, err := p.step("job queue", p.names.JobQueue, func() (Result, error) { return p.ensureJobQueue(ctx, dryRun, ce.ARN) }); err != nil {
-			fail(err)
-		}
-	}
-	wg.Wait()
-	return p.sortedResults(), errors.Join(errs...)
+	})
 }
 
 // kindOrder is the order results are reported in: the order of creation.
