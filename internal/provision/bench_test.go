@@ -57,15 +57,17 @@ func upCritical(lat, wait time.Duration) time.Duration {
 }
 
 // downCritical is Down's critical path for a full stack: the queue
-// (Describe, Update to DISABLED, wait, Delete, wait gone), then the compute
-// environment likewise; then the parallel deletions, whose longest is the
-// bucket's 4 calls (GetBucketTagging, ListObjectVersions, ListObjectsV2,
-// DeleteBucket); then IAM in sequence: the instance profile (3 calls), the
-// instance role (Get, ListAttached, two Detach, ListRolePolicies, Delete: 6)
-// and the job role (Get, ListAttached, ListRolePolicies, DeleteRolePolicy,
-// Delete: 5).
+// (Describe, Update to DISABLED, the wait, Delete, the wait until gone),
+// beside which the compute environment is disabled (Describe, Update, the
+// wait), and then the compute environment's Delete and wait until gone;
+// then the parallel deletions, whose longest is the bucket's 4 calls
+// (GetBucketTagging, ListObjectVersions, ListObjectsV2, DeleteBucket); then
+// IAM, whose longest chain is the instance profile (Get,
+// RemoveRoleFromInstanceProfile, Delete) and then the instance role (Get,
+// ListAttached, two Detach, ListRolePolicies, Delete): 9 calls (the job
+// role beside them takes 5).
 func downCritical(lat, wait time.Duration) time.Duration {
-	return 2*(3*lat+2*wait) + 4*lat + 14*lat
+	return (3*lat + 2*wait) + (lat + wait) + 4*lat + 9*lat
 }
 
 // benchCase is one creation delay. The waits are the CLI's: how well the

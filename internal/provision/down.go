@@ -27,32 +27,43 @@ import (
 // Down return an error once everything else is removed.
 func (p *Provisioner) Down(ctx context.Context) ([]Result, error) {
 	p.results = nil
-	var errs []error
+	var (
+		mu   sync.Mutex
+		errs []error
+		wg   sync.WaitGroup
+	)
 	run := func(kind, name string, f func() (Result, error)) bool {
 		_, err := p.step(kind, name, f)
 		if err != nil {
+			mu.Lock()
 			errs = append(errs, err)
+			mu.Unlock()
 		}
 		return err == nil
 	}
 	// The queue before the compute environment it uses; both before IAM,
-	// or the environment is stranded INVALID.
-	if !run("job queue", p.names.JobQueue, func() (Result, error) { return p.deleteJobQueue(ctx) }) ||
-		!run("compute environment", p.names.ComputeEnvironment, func() (Result, error) { return p.deleteCEStep(ctx) }) {
+	// or the environment is stranded INVALID. Disabling the environment
+	// needs only the queue known to be ours (or absent), so it runs while
+	// the queue is disabled and deleted; deleting it waits for the queue to
+	// be gone, as Batch refuses it before.
+	queueOurs, queueGone := make(chan bool, 1), make(chan bool, 1)
+	var oursOnce sync.Once
+	ours := func(ok bool) { oursOnce.Do(func() { queueOurs <- ok }) }
+	var ceOK bool
+	wg.Go(func() {
+		if <-queueOurs {
+			ceOK = run("compute environment", p.names.ComputeEnvironment, func() (Result, error) { return p.deleteCEStep(ctx, queueGone) })
+		}
+	})
+	queueOK := run("job queue", p.names.JobQueue, func() (Result, error) { return p.deleteJobQueue(ctx, func() { ours(true) }) })
+	ours(false)
+	queueGone <- queueOK
+	wg.Wait()
+	if !queueOK || !ceOK {
 		return p.sortedResults(), errors.Join(errs...)
 	}
-	var (
-		mu sync.Mutex
-		wg sync.WaitGroup
-	)
 	parallel := func(kind, name string, f func() (Result, error)) {
-		wg.Go(func() {
-			if _, err := p.step(kind, name, f); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
+		wg.Go(func() { run(kind, name, f) })
 	}
 	parallel("job definition", p.names.JobDefinition, func() (Result, error) { return p.deleteJobDefinitions(ctx) })
 	parallel("launch template", p.names.LaunchTemplate, func() (Result, error) { return p.deleteLaunchTemplate(ctx) })
@@ -62,24 +73,34 @@ func (p *Provisioner) Down(ctx context.Context) ([]Result, error) {
 	parallel("X-Ray sampling rule", p.names.SamplingRule, func() (Result, error) { return p.deleteSamplingRule(ctx) })
 	parallel("log group", p.names.LogGroup, func() (Result, error) { return p.deleteLogGroup(ctx) })
 	wg.Wait()
-	// IAM last.
+	// IAM last. The instance role leaves its profile before it goes; the
+	// job role depends on neither.
+	parallel("IAM role", p.names.JobRole, func() (Result, error) { return p.deleteRole(ctx, p.names.JobRole) })
 	run("IAM instance profile", p.names.InstanceProfile, func() (Result, error) { return p.deleteInstanceProfile(ctx) })
 	run("IAM role", p.names.InstanceRole, func() (Result, error) { return p.deleteRole(ctx, p.names.InstanceRole) })
-	run("IAM role", p.names.JobRole, func() (Result, error) { return p.deleteRole(ctx, p.names.JobRole) })
+	wg.Wait()
 	return p.sortedResults(), errors.Join(errs...)
 }
 
-func (p *Provisioner) deleteJobQueue(ctx context.Context) (Result, error) {
+// errQueueLeft stops the compute environment's deletion when the queue in
+// front of it could not be deleted.
+var errQueueLeft = errors.New("left disabled, not deleted: the job queue in front of it is still there")
+
+// deleteJobQueue disables, deletes and waits out the queue. It calls ours
+// once the queue is known to be absent or this stack's.
+func (p *Provisioner) deleteJobQueue(ctx context.Context, ours func()) (Result, error) {
 	q, err := p.describeQueue(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	if q == nil || q.Status == batchtypes.JQStatusDeleted {
+		ours()
 		return Result{Action: Absent}, nil
 	}
 	if !p.owned(q.Tags) {
 		return Result{Action: NotOurs}, &NotOursError{"job queue", p.names.JobQueue, p.names.Stack}
 	}
+	ours()
 	res := Result{Action: Delete, ARN: aws.ToString(q.JobQueueArn)}
 	if q.Status != batchtypes.JQStatusDeleting {
 		if q.State != batchtypes.JQStateDisabled {
@@ -101,7 +122,9 @@ func (p *Provisioner) deleteJobQueue(ctx context.Context) (Result, error) {
 	return res, err
 }
 
-func (p *Provisioner) deleteCEStep(ctx context.Context) (Result, error) {
+// deleteCEStep disables the compute environment, and deletes and waits it
+// out once queueGone says the queue in front of it is gone.
+func (p *Provisioner) deleteCEStep(ctx context.Context, queueGone <-chan bool) (Result, error) {
 	ce, err := p.describeCE(ctx)
 	if err != nil {
 		return Result{}, err
@@ -112,24 +135,47 @@ func (p *Provisioner) deleteCEStep(ctx context.Context) (Result, error) {
 	if !p.owned(ce.Tags) {
 		return Result{Action: NotOurs}, &NotOursError{"compute environment", p.names.ComputeEnvironment, p.names.Stack}
 	}
-	return Result{Action: Delete, ARN: aws.ToString(ce.ComputeEnvironmentArn)}, p.deleteComputeEnvironment(ctx, ce)
+	res := Result{Action: Delete, ARN: aws.ToString(ce.ComputeEnvironmentArn)}
+	if ce.Status == batchtypes.CEStatusDeleting {
+		return res, p.waitCEGone(ctx)
+	}
+	if err := p.disableCE(ctx, ce); err != nil {
+		return Result{}, err
+	}
+	if !<-queueGone {
+		return Result{}, errQueueLeft
+	}
+	return res, p.finishCEDelete(ctx, ce)
 }
 
 // deleteComputeEnvironment disables, deletes and waits out a compute
 // environment, INVALID ones included.
 func (p *Provisioner) deleteComputeEnvironment(ctx context.Context, ce *batchtypes.ComputeEnvironmentDetail) error {
-	if ce.Status != batchtypes.CEStatusDeleting {
-		if ce.State != batchtypes.CEStateDisabled {
-			if _, err := p.batch.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn, State: batchtypes.CEStateDisabled}); err != nil {
-				return fmt.Errorf("disable: %w", err)
-			}
+	if ce.Status == batchtypes.CEStatusDeleting {
+		return p.waitCEGone(ctx)
+	}
+	if err := p.disableCE(ctx, ce); err != nil {
+		return err
+	}
+	return p.finishCEDelete(ctx, ce)
+}
+
+// disableCE disables the compute environment and waits until Batch has.
+func (p *Provisioner) disableCE(ctx context.Context, ce *batchtypes.ComputeEnvironmentDetail) error {
+	if ce.State != batchtypes.CEStateDisabled {
+		if _, err := p.batch.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn, State: batchtypes.CEStateDisabled}); err != nil {
+			return fmt.Errorf("disable: %w", err)
 		}
-		if _, err := p.waitCESettled(ctx); err != nil {
-			return err
-		}
-		if _, err := p.batch.DeleteComputeEnvironment(ctx, &batch.DeleteComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn}); err != nil {
-			return fmt.Errorf("delete: %w", err)
-		}
+	}
+	_, err := p.waitCESettled(ctx)
+	return err
+}
+
+// finishCEDelete deletes a disabled compute environment and waits until it
+// is gone.
+func (p *Provisioner) finishCEDelete(ctx context.Context, ce *batchtypes.ComputeEnvironmentDetail) error {
+	if _, err := p.batch.DeleteComputeEnvironment(ctx, &batch.DeleteComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn}); err != nil {
+		return fmt.Errorf("delete: %w", err)
 	}
 	return p.waitCEGone(ctx)
 }
