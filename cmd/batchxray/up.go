@@ -263,7 +263,8 @@ func progressObserver(p *ui.Progress, s ui.Styles, plan bool) provision.Observer
 		if e.Err != nil {
 			var no *provision.NotOursError
 			if errors.As(e.Err, &no) {
-				p.Done(label, resultLine(s, e.Result, plan)+s.Warn.Render(": "+e.Err.Error()))
+				// The line names the resource already: the reason alone.
+				p.Done(label, resultLine(s, e.Result, plan)+s.Warn.Render(": "+no.Error()))
 				return
 			}
 			p.Done(label, s.Failed.Render(fmt.Sprintf("%s %-10s %-21s %s: %v", ui.GlyphFailed, "failed", e.Kind, e.Name, explainAWSError(e.Err))))
