@@ -181,7 +181,7 @@ func NewTrace(id string, docs []Document) *Trace {
 	}
 	for i, s := range tops {
 		if p, ok := index[parents[i]]; ok && parents[i] != "" && p != s {
-			p.Children = append(p.Children, s)
+			p.Children = addChild(p.Children, s)
 			continue
 		}
 		t.Roots = append(t.Roots, s)
@@ -254,10 +254,26 @@ func build(d *Document, index map[string]*Span, segment bool) *Span {
 	if len(d.Subsegments) > 0 {
 		s.Children = make([]*Span, 0, len(d.Subsegments))
 		for i := range d.Subsegments {
-			s.Children = append(s.Children, build(&d.Subsegments[i], index, false))
+			s.Children = addChild(s.Children, build(&d.Subsegments[i], index, false))
 		}
 	}
 	return s
+}
+
+// addChild adds c to children unless a span with its ID is there already,
+// keeping the more finished of the two: the X-Ray SDK can embed a streamed
+// subsegment twice, and a subsegment sent alone can also come embedded.
+func addChild(children []*Span, c *Span) []*Span {
+	for i, have := range children {
+		if have.ID != c.ID {
+			continue
+		}
+		if have.InProgress && !c.InProgress || !have.InProgress && !c.InProgress && c.End > have.End {
+			children[i] = c
+		}
+		return children
+	}
+	return append(children, c)
 }
 
 func sortTree(s *Span) {

@@ -62,6 +62,21 @@ func TestParseTraceShapes(t *testing.T) {
 			},
 			want: []shape{{"Job", []shape{{"copy", nil}}}},
 		},
+		{
+			name: "a subsegment the SDK embedded twice is drawn once",
+			docs: []string{`{"id":"s1","name":"Job","start_time":10,"end_time":20,"subsegments":[
+				{"id":"x1","name":"twice","start_time":11,"in_progress":true},
+				{"id":"x1","name":"twice","start_time":11,"end_time":12}]}`},
+			want: []shape{{"Job", []shape{{"twice", nil}}}},
+		},
+		{
+			name: "a subsegment sent alone and also embedded is drawn once",
+			docs: []string{
+				`{"id":"x1","type":"subsegment","parent_id":"s1","name":"both","start_time":11,"end_time":12}`,
+				`{"id":"s1","name":"Job","start_time":10,"end_time":20,"subsegments":[{"id":"x1","name":"both","start_time":11,"end_time":12}]}`,
+			},
+			want: []shape{{"Job", []shape{{"both", nil}}}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
