@@ -65,6 +65,9 @@ rc=0
 step batchxray trace "$aid"
 "$bin" trace "$aid"
 
+step batchxray trace "$aid" --index 7
+"$bin" trace "$aid" --index 7
+
 step batchxray down --yes
 "$bin" down --yes
 
