@@ -162,9 +162,7 @@ func (tr *trace) children(id string) []*xdoc {
 			out = append(out, d)
 		}
 	}
-	for _, s := range tr.all[id].Subsegments {
-		out = append(out, s)
-	}
+	out = append(out, tr.all[id].Subsegments...)
 	sortByStart(out)
 	return out
 }
