@@ -316,13 +316,34 @@ func (j *Job) Durations(now time.Time) map[State]time.Duration {
 	return d
 }
 
+// Started is when the job first ran: its first attempt's start, since
+// Batch's own startedAt moves to the latest attempt on a retry. It is zero
+// while the job has not started.
+func (j *Job) Started() time.Time {
+	for _, a := range j.Attempts {
+		if !a.StartedAt.IsZero() {
+			return a.StartedAt
+		}
+	}
+	return j.StartedAt
+}
+
+// End is when the job stopped, or now while it has not. A terminal job
+// without a stop time ends with its last attempt.
+func (j *Job) End(now time.Time) time.Time {
+	switch n := len(j.Attempts); {
+	case !j.StoppedAt.IsZero():
+		return j.StoppedAt
+	case j.Status.Terminal() && n > 0 && !j.Attempts[n-1].StoppedAt.IsZero():
+		return j.Attempts[n-1].StoppedAt
+	}
+	return now
+}
+
 // QueueWait is the time from creation to the first attempt's start, or to
 // now while the job has not started.
 func (j *Job) QueueWait(now time.Time) time.Duration {
-	start := j.StartedAt
-	if len(j.Attempts) > 0 && !j.Attempts[0].StartedAt.IsZero() {
-		start = j.Attempts[0].StartedAt
-	}
+	start := j.Started()
 	if start.IsZero() {
 		if j.Status.Terminal() {
 			start = j.StoppedAt

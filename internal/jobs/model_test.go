@@ -92,3 +92,27 @@ func TestRunnableFor(t *testing.T) {
 		diff(t, name, tt.want, tt.j.RunnableFor(now))
 	}
 }
+
+func TestStartedAndEnd(t *testing.T) {
+	now := t0.Add(time.Hour)
+	retried := Job{Status: Succeeded, StartedAt: t0.Add(50 * time.Second), StoppedAt: t0.Add(60 * time.Second),
+		Attempts: []Attempt{{StartedAt: t0.Add(10 * time.Second), StoppedAt: t0.Add(20 * time.Second)}, {StartedAt: t0.Add(50 * time.Second)}}}
+	noStop := Job{Status: Failed, Attempts: []Attempt{{StartedAt: t0, StoppedAt: t0.Add(5 * time.Second)}}}
+	running := Job{Status: Running, StartedAt: t0.Add(time.Second)}
+	tests := []struct {
+		name             string
+		j                Job
+		started, stopped time.Time
+	}{
+		{"retried: the first attempt's start, Batch's stop", retried, t0.Add(10 * time.Second), t0.Add(60 * time.Second)},
+		{"ended without a stop time: its last attempt's", noStop, t0, t0.Add(5 * time.Second)},
+		{"running: Batch's start, now", running, t0.Add(time.Second), now},
+		{"never started", Job{Status: Runnable}, time.Time{}, now},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diff(t, "started", tt.started, tt.j.Started())
+			diff(t, "end", tt.stopped, tt.j.End(now))
+		})
+	}
+}
