@@ -146,7 +146,7 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 		wait = max(wait-opts.clock.Since(start), 0)
 	}
 
-	v := traces.View{Job: traceJob(j)}
+	v := traces.View{Job: j}
 	expect := 0
 	if j.Array != nil {
 		if v.Children, err = describeChildren(ctx, bc, j); err != nil {
@@ -242,35 +242,9 @@ func describeChildren(ctx context.Context, bc *batch.Client, parent jobs.Job) ([
 	}
 	children := make([]traces.Child, 0, len(details))
 	for _, d := range details {
-		children = append(children, traces.Child{Job: traceJob(jobs.FromDetail(d))})
+		children = append(children, traces.Child{Job: jobs.FromDetail(d)})
 	}
 	return children, nil
-}
-
-// traceJob maps the lifecycle model to what the drawing needs. An
-// attempt's reason is its container's, or Batch's when the container gave
-// none.
-func traceJob(j jobs.Job) traces.Job {
-	t := traces.Job{
-		ID: j.ID, Name: j.Name, Queue: j.Queue,
-		Status: string(j.Status), StatusReason: j.StatusReason,
-		CreatedAt: j.CreatedAt, StartedAt: j.StartedAt, StoppedAt: j.StoppedAt,
-		ArrayIndex: j.ArrayIndex,
-	}
-	for _, a := range j.Attempts {
-		reason := a.Reason
-		if reason == "" {
-			reason = a.StatusReason
-		}
-		t.Attempts = append(t.Attempts, traces.Attempt{StartedAt: a.StartedAt, StoppedAt: a.StoppedAt, ExitCode: a.ExitCode, Reason: reason})
-	}
-	for _, tr := range j.Transitions {
-		t.Transitions = append(t.Transitions, traces.Transition{State: string(tr.State), At: tr.At})
-	}
-	if j.Array != nil {
-		t.ArraySize = j.Array.Size
-	}
-	return t
 }
 
 // groupChildren hands each trace of an array job to the child whose index

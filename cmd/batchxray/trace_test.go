@@ -84,55 +84,6 @@ func TestTraceFlags(t *testing.T) {
 	}
 }
 
-func TestTraceJob(t *testing.T) {
-	at := func(s int) time.Time { return time.Unix(1_800_000_000+int64(s), 0).UTC() }
-	code := func(i int) *int { return &i }
-	tests := []struct {
-		name string
-		in   jobs.Job
-		want traces.Job
-	}{
-		{
-			name: "retried job: container reason first, Batch's otherwise",
-			in: jobs.Job{
-				ID: "j", Name: "n", Queue: "q", Status: jobs.Failed, StatusReason: "Essential container in task exited",
-				CreatedAt: at(0), StartedAt: at(20), StoppedAt: at(30),
-				Attempts: []jobs.Attempt{
-					{StartedAt: at(5), StoppedAt: at(10), ExitCode: code(1), Reason: "OutOfMemoryError: Container killed", StatusReason: "Essential container in task exited"},
-					{StartedAt: at(20), StoppedAt: at(30), ExitCode: code(2), StatusReason: "Essential container in task exited"},
-				},
-			},
-			want: traces.Job{
-				ID: "j", Name: "n", Queue: "q", Status: "FAILED", StatusReason: "Essential container in task exited",
-				CreatedAt: at(0), StartedAt: at(20), StoppedAt: at(30),
-				Attempts: []traces.Attempt{
-					{StartedAt: at(5), StoppedAt: at(10), ExitCode: code(1), Reason: "OutOfMemoryError: Container killed"},
-					{StartedAt: at(20), StoppedAt: at(30), ExitCode: code(2), Reason: "Essential container in task exited"},
-				},
-			},
-		},
-		{
-			name: "array parent, with the transitions seen",
-			in: jobs.Job{ID: "p", Status: jobs.Running, CreatedAt: at(0), Array: &jobs.Array{Size: 50},
-				Transitions: []jobs.Transition{{State: jobs.Pending, At: at(1)}, {State: jobs.Running, At: at(9)}}},
-			want: traces.Job{ID: "p", Status: "RUNNING", CreatedAt: at(0), ArraySize: 50,
-				Transitions: []traces.Transition{{State: "PENDING", At: at(1)}, {State: "RUNNING", At: at(9)}}},
-		},
-		{
-			name: "array child",
-			in:   jobs.Job{ID: "p:7", Status: jobs.Runnable, CreatedAt: at(0), ArrayIndex: code(7)},
-			want: traces.Job{ID: "p:7", Status: "RUNNABLE", CreatedAt: at(0), ArrayIndex: code(7)},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if d := cmp.Diff(tt.want, traceJob(tt.in)); d != "" {
-				t.Errorf("traceJob (-want +got):\n%s", d)
-			}
-		})
-	}
-}
-
 // standInJob runs `sh -c true` as a Batch job on an in-process stand-in
 // and waits for it to end. The command is not `batchxray job`, so the job
 // itself sends no trace.

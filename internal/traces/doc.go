@@ -10,7 +10,7 @@
 //
 // Drawing (Render) is a pure function of its input, the width, the colour
 // switch and the clock, so every output is byte-exact in a golden file. The
-// drawing knows nothing of cobra and takes no AWS SDK types: the command maps
-// Batch's JobDetail to Job, and the documents come in as the strings
-// BatchGetTraces returns.
+// drawing knows nothing of cobra and takes no AWS SDK types: the job is
+// jobs.Job, the one model of a Batch job every command shares, and the
+// documents come in as the strings BatchGetTraces returns.
 package traces

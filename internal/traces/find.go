@@ -15,6 +15,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/jonboulle/clockwork"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // The X-Ray calls the Finder makes, each on its own so a fake implements
@@ -94,9 +96,9 @@ func NewFinder(client xrayAPI, clock clockwork.Clock) *Finder {
 
 // Request says what to find.
 type Request struct {
-	// Job is the job whose traces are wanted; for an array parent
-	// (ArraySize > 0) the traces of all its children are gathered.
-	Job Job
+	// Job is the job whose traces are wanted; for an array parent the
+	// traces of all its children are gathered.
+	Job jobs.Job
 	// Wait is how long to keep looking while fewer than Expect traces
 	// have appeared: traces are indexed seconds after the job flushes,
 	// sometimes longer.
@@ -107,9 +109,9 @@ type Request struct {
 }
 
 // Filter is the GetTraceSummaries filter expression for a job.
-func Filter(j Job) string {
+func Filter(j jobs.Job) string {
 	key := "job_id"
-	if j.ArraySize > 0 {
+	if j.Array != nil {
 		key = "array_job_id"
 	}
 	return fmt.Sprintf("annotation.%s = %q", key, j.ID)
@@ -141,10 +143,10 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 	if j.CreatedAt.IsZero() {
 		return nil, fmt.Errorf("find traces of job %s: the job has no creation time", j.ID)
 	}
-	if j.Started().IsZero() && !j.Terminal() && j.Status != StateRunning && j.Status != StateStarting && j.ArraySize == 0 {
+	if j.Started().IsZero() && !j.Status.Terminal() && j.Status != jobs.Running && j.Status != jobs.Starting && j.Array == nil {
 		return nil, &NotFoundError{JobID: j.ID, Reason: ReasonNeverStarted, Status: j.Status}
 	}
-	if j.Started().IsZero() && j.Status == StateFailed && j.ArraySize == 0 {
+	if j.Started().IsZero() && j.Status == jobs.Failed && j.Array == nil {
 		return nil, &NotFoundError{JobID: j.ID, Reason: ReasonNeverStarted, Status: j.Status}
 	}
 	expect := max(req.Expect, 1)
@@ -174,7 +176,7 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 
 // traceIDs lists the IDs of the job's traces over every window, newest
 // window first as X-Ray lists them, without duplicates.
-func (f *Finder) traceIDs(ctx context.Context, j Job) ([]string, error) {
+func (f *Finder) traceIDs(ctx context.Context, j jobs.Job) ([]string, error) {
 	now := f.clock.Now()
 	start := j.CreatedAt.Add(-f.Margin)
 	end := j.End(now).Add(f.Margin)

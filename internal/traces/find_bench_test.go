@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 
+	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 )
@@ -26,7 +27,7 @@ func BenchmarkFindArray1000(b *testing.B) {
 	_, cfg := localawstest.Start(b, localaws.Options{Latency: latency})
 	client := xray.NewFromConfig(cfg)
 	now := time.Now()
-	parent := Job{ID: "bench-array", Name: "bench", Status: StateSucceeded, ArraySize: children,
+	parent := jobs.Job{ID: "bench-array", Name: "bench", Status: jobs.Succeeded, Array: &jobs.Array{Size: children},
 		CreatedAt: now.Add(-2 * time.Minute), StartedAt: now.Add(-time.Minute), StoppedAt: now.Add(-time.Second)}
 	ctx := context.Background()
 	for i := 0; i < children; i += 50 {
@@ -62,7 +63,7 @@ func BenchmarkFindArray1000(b *testing.B) {
 		v := View{Job: parent}
 		for i := 0; i < children; i++ {
 			idx := i
-			v.Children = append(v.Children, Child{Job: Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Status: StateSucceeded,
+			v.Children = append(v.Children, Child{Job: jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Status: jobs.Succeeded,
 				CreatedAt: parent.CreatedAt, StartedAt: parent.StartedAt, StoppedAt: parent.StoppedAt, ArrayIndex: &idx}, Traces: byIndex[i]})
 		}
 		_ = Render(v, Options{Width: 120, Now: now})

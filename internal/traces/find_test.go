@@ -16,6 +16,8 @@ import (
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // summariesCall is one scripted GetTraceSummaries call: what it must be
@@ -184,9 +186,9 @@ func run(t *testing.T, f *Finder, clock *clockwork.FakeClock, req Request) ([]*T
 	return got, sleeps, err
 }
 
-func finishedJob(now time.Time) Job {
-	return Job{ID: "job-1", Status: StateSucceeded, CreatedAt: now.Add(-time.Hour), StartedAt: now.Add(-50 * time.Minute),
-		StoppedAt: now.Add(-40 * time.Minute), Attempts: []Attempt{{StartedAt: now.Add(-50 * time.Minute), StoppedAt: now.Add(-40 * time.Minute)}}}
+func finishedJob(now time.Time) jobs.Job {
+	return jobs.Job{ID: "job-1", Status: jobs.Succeeded, CreatedAt: now.Add(-time.Hour), StartedAt: now.Add(-50 * time.Minute),
+		StoppedAt: now.Add(-40 * time.Minute), Attempts: []jobs.Attempt{{StartedAt: now.Add(-50 * time.Minute), StoppedAt: now.Add(-40 * time.Minute)}}}
 }
 
 func ids(prefix string, n int) []string {
@@ -220,10 +222,10 @@ func TestWindows(t *testing.T) {
 }
 
 func TestFilter(t *testing.T) {
-	if got, want := Filter(Job{ID: "abc"}), `annotation.job_id = "abc"`; got != want {
+	if got, want := Filter(jobs.Job{ID: "abc"}), `annotation.job_id = "abc"`; got != want {
 		t.Errorf("Filter(job) = %s, want %s", got, want)
 	}
-	if got, want := Filter(Job{ID: "arr", ArraySize: 10}), `annotation.array_job_id = "arr"`; got != want {
+	if got, want := Filter(jobs.Job{ID: "arr", Array: &jobs.Array{Size: 10}}), `annotation.array_job_id = "arr"`; got != want {
 		t.Errorf("Filter(array parent) = %s, want %s", got, want)
 	}
 }
@@ -339,7 +341,7 @@ func TestFindBoundsConcurrency(t *testing.T) {
 func TestFindWaitsForLateTraces(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC))
 	now := clock.Now()
-	job := Job{ID: "job-1", Status: StateRunning, CreatedAt: now.Add(-time.Minute), StartedAt: now.Add(-30 * time.Second)}
+	job := jobs.Job{ID: "job-1", Status: jobs.Running, CreatedAt: now.Add(-time.Minute), StartedAt: now.Add(-30 * time.Second)}
 	start := job.CreatedAt.Add(-DefaultMargin)
 	filter := `annotation.job_id = "job-1"`
 	fake := &fakeXRay{t: t,
@@ -372,7 +374,7 @@ func TestFindExplainsEmpty(t *testing.T) {
 	justStopped.StoppedAt = now.Add(-30 * time.Second)
 	tests := []struct {
 		name        string
-		job         Job
+		job         jobs.Job
 		wait        time.Duration
 		queries     int
 		destination types.TraceSegmentDestination
@@ -380,13 +382,13 @@ func TestFindExplainsEmpty(t *testing.T) {
 		want        Reason
 		wantSleeps  []time.Duration
 	}{
-		{name: "never started", job: Job{ID: "job-1", Status: StateRunnable, CreatedAt: now.Add(-time.Hour)}, want: ReasonNeverStarted},
-		{name: "failed before it started", job: Job{ID: "job-1", Status: StateFailed, CreatedAt: now.Add(-time.Hour), StoppedAt: now.Add(-time.Minute)}, want: ReasonNeverStarted},
+		{name: "never started", job: jobs.Job{ID: "job-1", Status: jobs.Runnable, CreatedAt: now.Add(-time.Hour)}, want: ReasonNeverStarted},
+		{name: "failed before it started", job: jobs.Job{ID: "job-1", Status: jobs.Failed, CreatedAt: now.Add(-time.Hour), StoppedAt: now.Add(-time.Minute)}, want: ReasonNeverStarted},
 		{name: "stopped long ago, nothing sent", job: finished, queries: 1, destination: types.TraceSegmentDestinationXRay, want: ReasonUntraced},
 		{name: "stopped moments ago: still indexing", job: justStopped, queries: 1, destination: types.TraceSegmentDestinationXRay, want: ReasonIndexing},
 		{name: "waited and still nothing", job: justStopped, wait: 5 * time.Second, queries: 4, destination: types.TraceSegmentDestinationXRay, want: ReasonIndexing,
 			wantSleeps: []time.Duration{time.Second, 2 * time.Second, 2 * time.Second}},
-		{name: "still running", job: Job{ID: "job-1", Status: StateRunning, CreatedAt: now.Add(-time.Minute), StartedAt: now.Add(-30 * time.Second)},
+		{name: "still running", job: jobs.Job{ID: "job-1", Status: jobs.Running, CreatedAt: now.Add(-time.Minute), StartedAt: now.Add(-30 * time.Second)},
 			queries: 1, destination: types.TraceSegmentDestinationXRay, want: ReasonRunning},
 		{name: "transaction search", job: finished, queries: 1, destination: types.TraceSegmentDestinationCloudWatchLogs, want: ReasonTransactionSearch},
 		{name: "destination unreadable", job: finished, queries: 1, destErr: &smithy.GenericAPIError{Code: "AccessDeniedException"}, want: ReasonUntraced},
@@ -431,7 +433,7 @@ func TestFindExplainsEmpty(t *testing.T) {
 func TestFindArrayParent(t *testing.T) {
 	clock := clockwork.NewFakeClockAt(time.Date(2026, 11, 25, 4, 0, 0, 0, time.UTC))
 	now := clock.Now()
-	parent := Job{ID: "arr", Status: StateSucceeded, ArraySize: 3, CreatedAt: now.Add(-50 * time.Hour), StartedAt: now.Add(-49 * time.Hour), StoppedAt: now.Add(-time.Hour)}
+	parent := jobs.Job{ID: "arr", Status: jobs.Succeeded, Array: &jobs.Array{Size: 3}, CreatedAt: now.Add(-50 * time.Hour), StartedAt: now.Add(-49 * time.Hour), StoppedAt: now.Add(-time.Hour)}
 	filter := `annotation.array_job_id = "arr"`
 	start := parent.CreatedAt.Add(-DefaultMargin)
 	fake := &fakeXRay{t: t,

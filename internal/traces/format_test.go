@@ -6,6 +6,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 func TestTickStep(t *testing.T) {
@@ -83,8 +85,8 @@ func TestFormatDuration(t *testing.T) {
 // TestRulerScales checks that the ticks follow the width: the same trace
 // gets more, finer ticks on a wider terminal.
 func TestRulerScales(t *testing.T) {
-	job := Job{ID: "j", Status: StateSucceeded, CreatedAt: at(0), StartedAt: at(0), StoppedAt: at(10),
-		Attempts: []Attempt{{StartedAt: at(0), StoppedAt: at(10), ExitCode: intp(0)}}}
+	job := jobs.Job{ID: "j", Status: jobs.Succeeded, CreatedAt: at(0), StartedAt: at(0), StoppedAt: at(10),
+		Attempts: []jobs.Attempt{{StartedAt: at(0), StoppedAt: at(10), ExitCode: intp(0)}}}
 	tests := []struct {
 		width int
 		want  []string

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // phase is a Phase in seconds from t0, for short tables.
 type phase struct {
-	State      string
+	State      jobs.State
 	Start, End float64
 	Open       bool
 }
@@ -36,7 +38,7 @@ func TestLifecycle(t *testing.T) {
 	retry, _ := retryJob()
 	tests := []struct {
 		name string
-		job  Job
+		job  jobs.Job
 		now  float64
 		want []track
 	}{
@@ -44,55 +46,55 @@ func TestLifecycle(t *testing.T) {
 			name: "timestamps only: queued, then RUNNING",
 			job:  nightlyJob(),
 			now:  3600,
-			want: []track{{1, OutcomeSucceeded, []phase{{StateQueued, 0, 41.2, false}, {StateRunning, 41.2, 48.1, false}}}},
+			want: []track{{1, OutcomeSucceeded, []phase{{StateQueued, 0, 41.2, false}, {jobs.Running, 41.2, 48.1, false}}}},
 		},
 		{
 			name: "observed transitions, one track per attempt",
 			job:  retry,
 			now:  3600,
 			want: []track{
-				{1, OutcomeFailed, []phase{{StateSubmitted, 0, 0.4, false}, {StatePending, 0.4, 0.9, false}, {StateRunnable, 0.9, 30, false},
-					{StateStarting, 30, 41.2, false}, {StateRunning, 41.2, 47, false}}},
-				{2, OutcomeSucceeded, []phase{{StateRunnable, 47, 55, false}, {StateStarting, 55, 58.3, false}, {StateRunning, 58.3, 66, false}}},
+				{1, OutcomeFailed, []phase{{jobs.Submitted, 0, 0.4, false}, {jobs.Pending, 0.4, 0.9, false}, {jobs.Runnable, 0.9, 30, false},
+					{jobs.Starting, 30, 41.2, false}, {jobs.Running, 41.2, 47, false}}},
+				{2, OutcomeSucceeded, []phase{{jobs.Runnable, 47, 55, false}, {jobs.Starting, 55, 58.3, false}, {jobs.Running, 58.3, 66, false}}},
 			},
 		},
 		{
 			name: "running now: the phase is open up to the clock",
-			job:  Job{Status: StateRunning, CreatedAt: at(0), StartedAt: at(10)},
+			job:  jobs.Job{Status: jobs.Running, CreatedAt: at(0), StartedAt: at(10)},
 			now:  25,
-			want: []track{{1, OutcomeRunning, []phase{{StateQueued, 0, 10, false}, {StateRunning, 10, 25, true}}}},
+			want: []track{{1, OutcomeRunning, []phase{{StateQueued, 0, 10, false}, {jobs.Running, 10, 25, true}}}},
 		},
 		{
 			name: "never started",
-			job:  Job{Status: StateRunnable, CreatedAt: at(0)},
+			job:  jobs.Job{Status: jobs.Runnable, CreatedAt: at(0)},
 			now:  90,
 			want: []track{{1, OutcomeWaiting, []phase{{StateQueued, 0, 90, true}}}},
 		},
 		{
 			name: "waiting for a retry: a track for the attempt to come",
-			job: Job{Status: StateRunnable, CreatedAt: at(0), StartedAt: at(5),
-				Attempts: []Attempt{{StartedAt: at(5), StoppedAt: at(9), ExitCode: intp(2)}}},
+			job: jobs.Job{Status: jobs.Runnable, CreatedAt: at(0), StartedAt: at(5),
+				Attempts: []jobs.Attempt{{StartedAt: at(5), StoppedAt: at(9), ExitCode: intp(2)}}},
 			now: 30,
 			want: []track{
-				{1, OutcomeFailed, []phase{{StateQueued, 0, 5, false}, {StateRunning, 5, 9, false}}},
+				{1, OutcomeFailed, []phase{{StateQueued, 0, 5, false}, {jobs.Running, 5, 9, false}}},
 				{2, OutcomeWaiting, []phase{{StateQueued, 9, 30, true}}},
 			},
 		},
 		{
 			name: "failed before it started",
-			job:  Job{Status: StateFailed, CreatedAt: at(0), StoppedAt: at(12)},
+			job:  jobs.Job{Status: jobs.Failed, CreatedAt: at(0), StoppedAt: at(12)},
 			now:  60,
 			want: []track{{1, OutcomeFailed, []phase{{StateQueued, 0, 12, false}}}},
 		},
 		{
 			name: "unknown creation: no lifecycle",
-			job:  Job{Status: StateSucceeded},
+			job:  jobs.Job{Status: jobs.Succeeded},
 			now:  60,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tracksOf(tt.job.Lifecycle(at(tt.now)))
+			got := tracksOf(Lifecycle(tt.job, at(tt.now)))
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("Lifecycle (-want +got):\n%s", diff)
 			}
@@ -100,16 +102,27 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func TestJobTimes(t *testing.T) {
-	retry, _ := retryJob()
-	if got := retry.Started(); !got.Equal(at(41.2)) {
-		t.Errorf("Started() = %v, want the first attempt's start %v", got, at(41.2))
-	}
-	running := Job{Status: StateRunning, CreatedAt: at(0), StartedAt: at(1)}
-	if got := running.End(at(50)); !got.Equal(at(50)) {
-		t.Errorf("End() of a running job = %v, want now", got)
-	}
+func TestChildRunTime(t *testing.T) {
+	running := jobs.Job{Status: jobs.Running, CreatedAt: at(0), StartedAt: at(1)}
 	if got, want := childRunTime(running, at(50)), 49*time.Second; got != want {
 		t.Errorf("childRunTime = %v, want %v", got, want)
+	}
+}
+
+func TestLifecycleReason(t *testing.T) {
+	j := jobs.Job{Status: jobs.Failed, CreatedAt: at(0), StartedAt: at(20), StoppedAt: at(30),
+		Attempts: []jobs.Attempt{
+			{StartedAt: at(5), StoppedAt: at(10), ExitCode: intp(1), Reason: "OutOfMemoryError: Container killed", StatusReason: "Essential container in task exited"},
+			{StartedAt: at(20), StoppedAt: at(30), ExitCode: intp(2), StatusReason: "Essential container in task exited"},
+		}}
+	var got []string
+	for _, tr := range Lifecycle(j, at(60)) {
+		got = append(got, tr.Reason)
+	}
+	// The container's reason says more than Batch's, which is the same
+	// for every failed attempt.
+	want := []string{"OutOfMemoryError: Container killed", "Essential container in task exited"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("reasons (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/aws/aws-sdk-go-v2/service/xray/types"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // Reason is why no trace was found.
@@ -35,7 +37,7 @@ type NotFoundError struct {
 	JobID  string
 	Reason Reason
 	// Status is the job's status when the search ended.
-	Status string
+	Status jobs.State
 }
 
 // NotFound marks the error for the exit code.
@@ -72,7 +74,7 @@ func (e *NotFoundError) Hint() string {
 }
 
 // explain says why nothing was found for a job that started.
-func (f *Finder) explain(ctx context.Context, j Job) error {
+func (f *Finder) explain(ctx context.Context, j jobs.Job) error {
 	e := &NotFoundError{JobID: j.ID, Status: j.Status, Reason: ReasonUntraced}
 	out, err := f.client.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
 	// The destination is a hint only: without permission to read it (or
@@ -85,7 +87,7 @@ func (f *Finder) explain(ctx context.Context, j Job) error {
 		return ctx.Err()
 	}
 	switch {
-	case !j.Terminal():
+	case !j.Status.Terminal():
 		e.Reason = ReasonRunning
 	case f.clock.Since(j.End(f.clock.Now())) < f.IndexingGrace:
 		e.Reason = ReasonIndexing

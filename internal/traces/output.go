@@ -3,13 +3,15 @@ package traces
 import (
 	"math"
 	"time"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // Output is what `batchxray trace --output json` prints: stable structs,
 // with the X-Ray documents as objects rather than the escaped strings
 // BatchGetTraces returns. Times are RFC 3339; durations are seconds.
 type Output struct {
-	Job Job `json:"job"`
+	Job jobs.Job `json:"job"`
 	// Lifecycle has one track per attempt.
 	Lifecycle []Track `json:"lifecycle"`
 	// Summary counts the spans of all traces (of all children for an array
@@ -33,9 +35,9 @@ type TraceOutput struct {
 
 // ChildOutput is one child of an array parent.
 type ChildOutput struct {
-	Index  int    `json:"index"`
-	JobID  string `json:"jobId"`
-	Status string `json:"status"`
+	Index  int        `json:"index"`
+	JobID  string     `json:"jobId"`
+	Status jobs.State `json:"status"`
 	// DurationSeconds is the run time: from start to stop, or to the time
 	// of the output while it runs; zero if it never started.
 	DurationSeconds float64       `json:"durationSeconds"`
@@ -47,7 +49,7 @@ type ChildOutput struct {
 func NewOutput(v View, now time.Time) Output {
 	out := Output{
 		Job:       v.Job,
-		Lifecycle: v.Job.Lifecycle(now),
+		Lifecycle: Lifecycle(v.Job, now),
 		Traces:    traceOutputs(v.Traces),
 	}
 	if out.Lifecycle == nil {

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 // randomDocument makes a segment with a random tree under it: random names
@@ -58,19 +60,19 @@ func TestRenderNeverExceedsWidth(t *testing.T) {
 			traces = append(traces, NewTrace(fmt.Sprintf("1-%d", n), []Document{randomDocument(rng, &id, 0, base, base+length)}))
 		}
 		end := time.Unix(0, int64((base+length)*1e9)).Add(time.Duration(rng.IntN(3)) * time.Second)
-		job := Job{ID: strings.Repeat("j", rng.IntN(90)), Name: "job-with-a-name-" + strings.Repeat("n", rng.IntN(80)),
-			Status: []string{StateSucceeded, StateFailed, StateRunning, StateRunnable}[rng.IntN(4)], CreatedAt: at(0),
+		job := jobs.Job{ID: strings.Repeat("j", rng.IntN(90)), Name: "job-with-a-name-" + strings.Repeat("n", rng.IntN(80)),
+			Status: []jobs.State{jobs.Succeeded, jobs.Failed, jobs.Running, jobs.Runnable}[rng.IntN(4)], CreatedAt: at(0),
 			StatusReason: strings.Repeat("reason ", rng.IntN(30))}
-		if job.Status != StateRunnable {
+		if job.Status != jobs.Runnable {
 			job.StartedAt = time.Unix(0, int64(base*1e9))
-			job.Attempts = []Attempt{{StartedAt: job.StartedAt, ExitCode: intp(rng.IntN(2)), Reason: strings.Repeat("why ", rng.IntN(40))}}
+			job.Attempts = []jobs.Attempt{{StartedAt: job.StartedAt, ExitCode: intp(rng.IntN(2)), Reason: strings.Repeat("why ", rng.IntN(40))}}
 		}
-		if job.Status == StateSucceeded || job.Status == StateFailed {
+		if job.Status == jobs.Succeeded || job.Status == jobs.Failed {
 			job.StoppedAt, job.Attempts[0].StoppedAt = end, end
 		}
 		v := View{Job: job, Traces: traces}
 		if rng.IntN(5) == 0 {
-			v.Children = []Child{{Job: job, Traces: traces}, {Job: Job{ID: "c", Status: StatePending, ArrayIndex: intp(rng.IntN(10000))}}}
+			v.Children = []Child{{Job: job, Traces: traces}, {Job: jobs.Job{ID: "c", Status: jobs.Pending, ArrayIndex: intp(rng.IntN(10000))}}}
 		}
 		o := Options{
 			Width: 40 + rng.IntN(161), Color: rng.IntN(2) == 0, Now: end.Add(time.Duration(rng.IntN(100)) * time.Second),

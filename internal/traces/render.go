@@ -8,20 +8,21 @@ import (
 	"strings"
 	"time"
 
+	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
 // View is everything one drawing shows: a job, the traces found for it (one
 // per attempt, usually), and for an array parent its children.
 type View struct {
-	Job      Job
+	Job      jobs.Job
 	Traces   []*Trace
 	Children []Child
 }
 
 // Child is one child of an array job with its traces.
 type Child struct {
-	Job    Job
+	Job    jobs.Job
 	Traces []*Trace
 }
 
@@ -183,18 +184,18 @@ func (r *renderer) line(ps ...piece) {
 	r.b.WriteByte('\n')
 }
 
-func (r *renderer) statusPiece(status string) piece {
+func (r *renderer) statusPiece(status jobs.State) piece {
 	switch status {
-	case StateSucceeded:
-		return piece{ui.GlyphOK + " " + status, r.ok}
-	case StateFailed:
-		return piece{ui.GlyphFailed + " " + status, r.failed}
-	case StateRunning, StateStarting:
-		return piece{ui.GlyphRunning + " " + status, r.running}
+	case jobs.Succeeded:
+		return piece{ui.GlyphOK + " " + string(status), r.ok}
+	case jobs.Failed:
+		return piece{ui.GlyphFailed + " " + string(status), r.failed}
+	case jobs.Running, jobs.Starting:
+		return piece{ui.GlyphRunning + " " + string(status), r.running}
 	case "":
 		return piece{ui.GlyphPending + " UNKNOWN", r.muted}
 	}
-	return piece{ui.GlyphPending + " " + status, r.warn}
+	return piece{ui.GlyphPending + " " + string(status), r.warn}
 }
 
 func (r *renderer) header(v View) {
@@ -205,8 +206,8 @@ func (r *renderer) header(v View) {
 	}
 	title = append(title, piece{"  " + j.ID, r.muted})
 	switch {
-	case j.ArraySize > 0:
-		title = append(title, piece{"  array of " + strconv.Itoa(j.ArraySize), r.plain})
+	case j.Array != nil:
+		title = append(title, piece{"  array of " + strconv.Itoa(j.Array.Size), r.plain})
 	case j.ArrayIndex != nil:
 		title = append(title, piece{"  index " + strconv.Itoa(*j.ArrayIndex), r.plain})
 	}
@@ -235,7 +236,7 @@ func (r *renderer) header(v View) {
 	st := r.statusPiece(j.Status)
 	st.text += "  "
 	r.flow(st, chunks, piece{" · ", r.plain})
-	if j.StatusReason != "" && j.Status == StateFailed {
+	if j.StatusReason != "" && j.Status == jobs.Failed {
 		r.line(piece{"reason: " + j.StatusReason, r.muted})
 	}
 	if len(v.Children) > 0 {
@@ -337,7 +338,7 @@ func (r *renderer) axis(v View, tracks []Track) {
 		see(seconds(t.Start()))
 		see(seconds(t.End()))
 		for _, ph := range t.Phases {
-			if ph.State == StateStarting || ph.State == StateRunning {
+			if ph.State == jobs.Starting || ph.State == jobs.Running {
 				first = min(first, seconds(ph.Start))
 			}
 		}
@@ -504,7 +505,7 @@ func (r *renderer) openBar(start float64, p paint) []piece {
 }
 
 func (r *renderer) waterfall(v View) {
-	tracks := v.Job.Lifecycle(r.o.Now)
+	tracks := Lifecycle(v.Job, r.o.Now)
 	// A span left in progress by a job that has stopped will never end:
 	// its bar stops with the job rather than stretching the axis to now.
 	r.openEnd = r.now
@@ -579,9 +580,9 @@ func (r *renderer) lifecycle(tracks []Track) {
 				}
 				glyph, p := glyphQueued, r.muted
 				switch ph.State {
-				case StateStarting:
+				case jobs.Starting:
 					glyph, starting = glyphStarting, true
-				case StateRunning:
+				case jobs.Running:
 					glyph, p = glyphFull, run
 				}
 				if c0 > cur {

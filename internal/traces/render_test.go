@@ -12,6 +12,8 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/batchxray/batchxray/internal/jobs"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -62,39 +64,41 @@ func loadTraces(t testing.TB, name string) []*Trace {
 }
 
 // nightlyJob is the job of the recorded trace: queued 41.2 s, ran once.
-func nightlyJob() Job {
-	return Job{
-		ID:        "8f2c6d1e-4b7a-4c1d-9e3f-2a5b6c7d8e9f",
-		Name:      "nightly-report",
-		Queue:     "batch-xray-queue",
-		Status:    StateSucceeded,
-		CreatedAt: at(0),
-		StartedAt: at(41.2),
-		StoppedAt: at(48.1),
-		Attempts:  []Attempt{{StartedAt: at(41.2), StoppedAt: at(48.1), ExitCode: intp(0)}},
+func nightlyJob() jobs.Job {
+	return jobs.Job{
+		ID:          "8f2c6d1e-4b7a-4c1d-9e3f-2a5b6c7d8e9f",
+		Name:        "nightly-report",
+		Queue:       "batch-xray-queue",
+		Status:      jobs.Succeeded,
+		CreatedAt:   at(0),
+		StartedAt:   at(41.2),
+		StoppedAt:   at(48.1),
+		Attempts:    []jobs.Attempt{{StartedAt: at(41.2), StoppedAt: at(48.1), ExitCode: intp(0)}},
+		MaxAttempts: 1,
 	}
 }
 
 // retryJob failed its first attempt and succeeded on the second, with every
 // transition observed.
-func retryJob() (Job, []*Trace) {
-	j := Job{
+func retryJob() (jobs.Job, []*Trace) {
+	j := jobs.Job{
 		ID:           "c0ffee00-1111-4222-8333-444455556666",
 		Name:         "flaky-import",
 		Queue:        "batch-xray-queue",
-		Status:       StateSucceeded,
+		Status:       jobs.Succeeded,
 		StatusReason: "Essential container in task exited",
 		CreatedAt:    at(0),
 		StartedAt:    at(58.3),
 		StoppedAt:    at(66),
-		Attempts: []Attempt{
+		MaxAttempts:  2,
+		Attempts: []jobs.Attempt{
 			{StartedAt: at(41.2), StoppedAt: at(47), ExitCode: intp(1), Reason: "Essential container in task exited"},
 			{StartedAt: at(58.3), StoppedAt: at(66), ExitCode: intp(0)},
 		},
-		Transitions: []Transition{
-			{StateSubmitted, at(0)}, {StatePending, at(0.4)}, {StateRunnable, at(0.9)},
-			{StateStarting, at(30)}, {StateRunning, at(41.2)}, {StateRunnable, at(47)},
-			{StateStarting, at(55)}, {StateRunning, at(58.3)}, {StateSucceeded, at(66)},
+		Transitions: []jobs.Transition{
+			{State: jobs.Submitted, At: at(0)}, {State: jobs.Pending, At: at(0.4)}, {State: jobs.Runnable, At: at(0.9)},
+			{State: jobs.Starting, At: at(30)}, {State: jobs.Running, At: at(41.2)}, {State: jobs.Runnable, At: at(47)},
+			{State: jobs.Starting, At: at(55)}, {State: jobs.Running, At: at(58.3)}, {State: jobs.Succeeded, At: at(66)},
 		},
 	}
 	s := func(x float64) float64 { return seconds(at(x)) }
@@ -122,12 +126,15 @@ func retryJob() (Job, []*Trace) {
 
 // arrayView is an array parent of eight children in every state.
 func arrayView() View {
-	parent := Job{
-		ID: "5e6f7a8b-0000-4000-8000-000000000000", Name: "render-frames", Status: StateRunning,
-		CreatedAt: at(0), StartedAt: at(12), ArraySize: 8,
+	parent := jobs.Job{
+		ID: "5e6f7a8b-0000-4000-8000-000000000000", Name: "render-frames", Queue: "batch-xray-queue", Status: jobs.Running,
+		CreatedAt: at(0), StartedAt: at(12), Attempts: []jobs.Attempt{}, MaxAttempts: 1,
+		Array: &jobs.Array{Size: 8, Counts: map[jobs.State]int{
+			jobs.Succeeded: 4, jobs.Failed: 1, jobs.Running: 1, jobs.Starting: 1, jobs.Runnable: 1,
+		}},
 	}
-	child := func(i int, status string, start, stop float64, tr ...*Trace) Child {
-		j := Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: parent.Name, Status: status,
+	child := func(i int, status jobs.State, start, stop float64, tr ...*Trace) Child {
+		j := jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: parent.Name, Status: status,
 			CreatedAt: at(0), ArrayIndex: intp(i)}
 		if start > 0 {
 			j.StartedAt = at(start)
@@ -152,14 +159,14 @@ func arrayView() View {
 			{ID: "f3", Name: "api.example.com", Namespace: "remote", Error: true, StartTime: seconds(at(15)), EndTime: seconds(at(16))},
 		}}})
 	return View{Job: parent, Children: []Child{
-		child(0, StateSucceeded, 12, 19.5, ok("c0", 3)),
-		child(1, StateSucceeded, 12, 31.25, ok("c1", 4)),
-		child(2, StateFailed, 12.5, 40.1, bad),
-		child(3, StateRunning, 13, 0),
-		child(4, StateRunnable, 0, 0),
-		child(5, StateSucceeded, 12, 19.5, ok("c5", 2)),
-		child(6, StateSucceeded, 14, 20),
-		child(7, StateStarting, 0, 0),
+		child(0, jobs.Succeeded, 12, 19.5, ok("c0", 3)),
+		child(1, jobs.Succeeded, 12, 31.25, ok("c1", 4)),
+		child(2, jobs.Failed, 12.5, 40.1, bad),
+		child(3, jobs.Running, 13, 0),
+		child(4, jobs.Runnable, 0, 0),
+		child(5, jobs.Succeeded, 12, 19.5, ok("c5", 2)),
+		child(6, jobs.Succeeded, 14, 20),
+		child(7, jobs.Starting, 0, 0),
 	}}
 }
 
@@ -219,7 +226,7 @@ func TestRenderGolden(t *testing.T) {
 		{"array-80", arrayView(), Options{Width: 80}},
 		{"array-80-color", arrayView(), Options{Width: 80, Color: true}},
 		{"array-child-2", child2, Options{Width: 80}},
-		{"running-no-trace", View{Job: Job{ID: "r1", Name: "warming-up", Status: StateRunnable, CreatedAt: at(0)}}, Options{Width: 80}},
+		{"running-no-trace", View{Job: jobs.Job{ID: "r1", Name: "warming-up", Status: jobs.Runnable, CreatedAt: at(0)}}, Options{Width: 80}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/ui"
 	"sort"
 	"strconv"
@@ -9,7 +10,7 @@ import (
 
 // childRunTime is how long a child ran: from its start to its stop, or to
 // now while it runs; zero if it never started.
-func childRunTime(j Job, now time.Time) time.Duration {
+func childRunTime(j jobs.Job, now time.Time) time.Duration {
 	s := j.Started()
 	if s.IsZero() {
 		return 0
@@ -35,7 +36,7 @@ func SortChildren(children []Child, now time.Time) []Child {
 // one row per child, slowest first.
 func (r *renderer) table(v View) {
 	children := SortChildren(v.Children, r.o.Now)
-	states := map[string]int{}
+	states := map[jobs.State]int{}
 	for _, c := range children {
 		states[c.Job.Status]++
 	}
@@ -44,7 +45,7 @@ func (r *renderer) table(v View) {
 		what = "1 child"
 	}
 	var chunks [][]piece
-	for _, st := range []string{StateSucceeded, StateFailed, StateRunning, StateStarting, StateRunnable, StatePending, StateSubmitted} {
+	for _, st := range []jobs.State{jobs.Succeeded, jobs.Failed, jobs.Running, jobs.Starting, jobs.Runnable, jobs.Pending, jobs.Submitted} {
 		if n := states[st]; n > 0 {
 			p := r.statusPiece(st)
 			p.text = strconv.Itoa(n) + " " + p.text
