@@ -1,14 +1,13 @@
 package traces
 
 import (
-	"sort"
 	"time"
 
 	"github.com/batchxray/batchxray/internal/jobs"
 )
 
-// StateQueued names the time between submission and start when Batch's
-// individual transitions were not observed.
+// StateQueued names time the job spent in no state known to jobs.Job.Spans:
+// waiting before it started, in states nobody saw.
 const StateQueued jobs.State = "queued"
 
 // Phase is a stretch of one attempt spent in one state. Open phases had not
@@ -44,11 +43,11 @@ func (t Track) Start() time.Time { return t.Phases[0].Start }
 // End is when the track ends, or the clock if it has not.
 func (t Track) End() time.Time { return t.Phases[len(t.Phases)-1].End }
 
-// Lifecycle returns one track per attempt of j, built from the observed
-// transitions when there are any, else from Batch's timestamps: the time
-// before an attempt started is "queued" and the attempt itself RUNNING. A job
-// waiting for a retry gets a track for the attempt to come. An attempt's
-// reason is its container's, or Batch's when the container gave none.
+// Lifecycle returns one track per attempt of j: its spans (jobs.Job.Spans,
+// the one rule for how long a job was in each state) cut at the attempts'
+// ends, with the time in no known state queued. A job waiting for a retry
+// gets a track for the attempt to come. An attempt's reason is its
+// container's, or Batch's when the container gave none.
 func Lifecycle(j jobs.Job, now time.Time) []Track {
 	if j.CreatedAt.IsZero() {
 		return nil
@@ -62,6 +61,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 		attempts = append(attempts[:len(attempts):len(attempts)], jobs.Attempt{})
 		last++
 	}
+	spans := j.Spans()
 	tracks := make([]Track, 0, len(attempts))
 	from := j.CreatedAt
 	for i, a := range attempts {
@@ -78,7 +78,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 		if t.Reason == "" {
 			t.Reason = a.StatusReason
 		}
-		t.Phases = phases(j, from, a.StartedAt, end, open)
+		t.Phases = phases(spans, from, end, open)
 		switch {
 		case open && a.StartedAt.IsZero():
 			t.Outcome = OutcomeWaiting
@@ -96,54 +96,40 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 	return tracks
 }
 
-// sortedTransitions are the transitions in time order, whatever order the
-// caller kept them in.
-func sortedTransitions(j jobs.Job) []jobs.Transition {
-	ts := append([]jobs.Transition(nil), j.Transitions...)
-	sort.SliceStable(ts, func(a, b int) bool { return ts[a].At.Before(ts[b].At) })
-	return ts
-}
-
-// phases splits [from, end] of one attempt into states.
-func phases(j jobs.Job, from, started, end time.Time, open bool) []Phase {
+// phases splits [from, end] of one attempt into the states of spans, the
+// job's states as jobs works them out from Batch's timestamps and the
+// transitions seen. Time in no span (before the job was first seen, or all
+// of it when nothing was seen) is queued. A terminal span begins where the
+// job ends, so it has no time to draw.
+func phases(spans []jobs.Span, from, end time.Time, open bool) []Phase {
 	var ps []Phase
 	add := func(state jobs.State, s, e time.Time) {
-		if e.Before(s) {
-			e = s
-		}
 		if n := len(ps); n > 0 && ps[n-1].State == state {
 			ps[n-1].End = e
 			return
 		}
 		ps = append(ps, Phase{State: state, Start: s, End: e})
 	}
-	var seen []jobs.Transition
-	for _, tr := range sortedTransitions(j) {
-		if !tr.At.Before(from) && tr.At.Before(end) && !tr.State.Terminal() {
-			seen = append(seen, tr)
+	at := from
+	for _, sp := range spans {
+		start, stop := sp.Start, sp.End
+		if stop.IsZero() || stop.After(end) {
+			stop = end
 		}
+		if start.Before(at) {
+			start = at
+		}
+		if sp.State.Terminal() || !stop.After(start) {
+			continue
+		}
+		if start.After(at) {
+			add(StateQueued, at, start)
+		}
+		add(sp.State, start, stop)
+		at = stop
 	}
-	if len(seen) > 0 {
-		if seen[0].At.After(from) {
-			add(StateQueued, from, seen[0].At)
-		}
-		for i, tr := range seen {
-			e := end
-			if i+1 < len(seen) {
-				e = seen[i+1].At
-			}
-			add(tr.State, tr.At, e)
-		}
-	} else {
-		switch {
-		case started.IsZero():
-			add(StateQueued, from, end)
-		default:
-			if started.After(from) {
-				add(StateQueued, from, started)
-			}
-			add(jobs.Running, started, end)
-		}
+	if at.Before(end) || len(ps) == 0 {
+		add(StateQueued, at, end)
 	}
 	ps[len(ps)-1].Open = open
 	return ps

@@ -71,14 +71,32 @@ func TestLifecycle(t *testing.T) {
 			want: []track{{1, OutcomeWaiting, []phase{{StateQueued, 0, 90, true}}}},
 		},
 		{
+			// Batch puts a failed attempt with retries left back in RUNNABLE.
 			name: "waiting for a retry: a track for the attempt to come",
 			job: jobs.Job{Status: jobs.Runnable, CreatedAt: at(0), StartedAt: at(5),
 				Attempts: []jobs.Attempt{{StartedAt: at(5), StoppedAt: at(9), ExitCode: intp(2)}}},
 			now: 30,
 			want: []track{
 				{1, OutcomeFailed, []phase{{StateQueued, 0, 5, false}, {jobs.Running, 5, 9, false}}},
-				{2, OutcomeWaiting, []phase{{StateQueued, 9, 30, true}}},
+				{2, OutcomeWaiting, []phase{{jobs.Runnable, 9, 30, true}}},
 			},
+		},
+		{
+			// Polling saw RUNNING late; Batch's start of the attempt is exact.
+			name: "an attempt's start wins over a late sighting",
+			job: jobs.Job{Status: jobs.Succeeded, CreatedAt: at(0), StartedAt: at(8), StoppedAt: at(20),
+				Attempts:    []jobs.Attempt{{StartedAt: at(8), StoppedAt: at(20), ExitCode: intp(0)}},
+				Transitions: []jobs.Transition{{State: jobs.Runnable, At: at(2)}, {State: jobs.Running, At: at(10)}}},
+			now:  60,
+			want: []track{{1, OutcomeSucceeded, []phase{{StateQueued, 0, 2, false}, {jobs.Runnable, 2, 8, false}, {jobs.Running, 8, 20, false}}}},
+		},
+		{
+			// A parent's startedAt is its first child's: the parent itself
+			// never runs.
+			name: "array parent: queued while its children run",
+			job:  jobs.Job{Status: jobs.Pending, CreatedAt: at(0), StartedAt: at(12), Array: &jobs.Array{Size: 2}},
+			now:  30,
+			want: []track{{1, OutcomeRunning, []phase{{StateQueued, 0, 30, true}}}},
 		},
 		{
 			name: "failed before it started",
