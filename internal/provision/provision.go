@@ -132,7 +132,9 @@ func (p *Provisioner) step(kind, name string, f func() (Result, error)) (Result,
 	p.observe(Event{Result: Result{Kind: kind, Name: name}})
 	r, err := f()
 	r.Kind, r.Name = kind, name
-	if err != nil {
+	// A NotOursError names its resource already.
+	var no *NotOursError
+	if err != nil && !errors.As(err, &no) {
 		err = fmt.Errorf("%s %s: %w", kind, name, err)
 	}
 	p.observe(Event{Result: r, Done: true, Err: err})

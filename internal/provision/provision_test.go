@@ -1,10 +1,14 @@
 package provision_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"debug/elf"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -318,7 +323,8 @@ func TestUpWithThrottling(t *testing.T) {
 
 func TestPushedImageHoldsTheBinary(t *testing.T) {
 	s := newStack(t, localaws.Options{})
-	rs, err := s.provisioner().Up(context.Background(), s.spec, false)
+	ctx := context.Background()
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,14 +338,48 @@ func TestPushedImageHoldsTheBinary(t *testing.T) {
 	if err != nil {
 		t.Fatalf("image ref %q: %v", ref, err)
 	}
-	img, err := remote.Image(tag, remote.WithAuth(authn.Anonymous))
+	// The registry wants ECR's login, as ECR does.
+	if _, err := remote.Image(tag, remote.WithAuth(authn.Anonymous)); err == nil {
+		t.Error("the registry served the image without a login")
+	}
+	tok, err := ecr.NewFromConfig(s.cfg).GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
 	if err != nil {
-		// The stand-in's registry asks for ECR's login.
-		t.Logf("anonymous pull refused (%v); the registry wants a login", err)
-		t.SkipNow()
+		t.Fatal(err)
+	}
+	login, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, pass, _ := strings.Cut(string(login), ":")
+	img, err := remote.Image(tag, remote.WithAuth(&authn.Basic{Username: user, Password: pass}))
+	if err != nil {
+		t.Fatalf("pull %s: %v", ref, err)
 	}
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Fatalf("layers %d %v", len(layers), err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			t.Fatalf("no %s in the image's layer: %v", image.BinaryPath, err)
+		}
+		if "/"+h.Name != image.BinaryPath {
+			continue
+		}
+		got, err := io.ReadAll(tr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, fakeELF()) {
+			t.Errorf("%s in the image is %d bytes, not the binary up was given", image.BinaryPath, len(got))
+		}
+		return
 	}
 }
