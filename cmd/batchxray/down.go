@@ -15,6 +15,8 @@ import (
 type downOptions struct {
 	f   *factory
 	yes bool
+	// waits bound Batch's waits; zero means provision's defaults.
+	waits provision.WaitOptions
 }
 
 func newDownCmd(f *factory, runF func(context.Context, *downOptions) error) *cobra.Command {
@@ -61,10 +63,11 @@ func runDown(ctx context.Context, opts *downOptions) error {
 		}
 	}
 	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY())
+	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY()).WithWidth(io.TerminalWidth())
 	p := provision.New(sc.cfg, sc.names, provision.Options{
 		Logger:   f.Logger(),
 		Observer: progressObserver(progress, styles, false),
+		Waits:    opts.waits,
 	})
 	fmt.Fprintf(io.ErrOut, "down stack %s in %s (account %s)\n", sc.names.Stack, sc.cfg.Region, sc.account)
 	results, err := p.Down(ctx)

@@ -33,6 +33,8 @@ type upOptions struct {
 	sampleURL     string
 	daemonVersion string
 	dryRun        bool
+	// waits bound Batch's waits; zero means provision's defaults.
+	waits provision.WaitOptions
 }
 
 // DefaultSampleURL is what the sample job fetches unless --sample-url says
@@ -170,10 +172,11 @@ func runUp(ctx context.Context, opts *upOptions) error {
 		spec.Publisher = pub
 	}
 	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY())
+	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY()).WithWidth(io.TerminalWidth())
 	p := provision.New(sc.cfg, sc.names, provision.Options{
 		Logger:   f.Logger(),
 		Observer: progressObserver(progress, styles, opts.dryRun),
+		Waits:    opts.waits,
 	})
 	verb := "up"
 	if opts.dryRun {

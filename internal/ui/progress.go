@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 )
 
 // Progress reports steps that run concurrently: one line for each finished
@@ -14,8 +15,9 @@ import (
 // still in flight, redrawn in place. Off a terminal it writes plain lines
 // and nothing else, so logs stay greppable.
 type Progress struct {
-	w   io.Writer
-	tty bool
+	w     io.Writer
+	tty   bool
+	width int
 
 	mu       sync.Mutex
 	inflight []string
@@ -30,10 +32,21 @@ var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 // NewProgress returns a Progress writing to w; tty says whether w is a
 // terminal.
 func NewProgress(w io.Writer, tty bool) *Progress {
-	p := &Progress{w: w, tty: tty}
+	p := &Progress{w: w, tty: tty, width: DefaultWidth}
 	if tty {
 		p.stop, p.done = make(chan struct{}), make(chan struct{})
 		go p.spin()
+	}
+	return p
+}
+
+// WithWidth sets the terminal's width, which the spinner line never
+// exceeds: a line that wrapped could not be redrawn in place.
+func (p *Progress) WithWidth(width int) *Progress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if width > 0 {
+		p.width = width
 	}
 	return p
 }
@@ -67,8 +80,37 @@ func (p *Progress) redraw() {
 	if len(p.inflight) == 0 {
 		return
 	}
-	fmt.Fprintf(p.w, "%s %s", spinnerFrames[p.frame%len(spinnerFrames)], strings.Join(p.inflight, ", "))
+	fmt.Fprint(p.w, spinnerLine(spinnerFrames[p.frame%len(spinnerFrames)], p.inflight, p.width))
 	p.drawn = true
+}
+
+// spinnerLine names as many steps as fit in width-1 cells (the last cell
+// stays free, so the cursor never wraps), and counts the rest.
+func spinnerLine(frame string, steps []string, width int) string {
+	line := frame
+	for i, s := range steps {
+		sep := " "
+		if i > 0 {
+			sep = ", "
+		}
+		more := ""
+		if rest := len(steps) - i - 1; rest > 0 {
+			more = fmt.Sprintf(" +%d more", rest)
+		}
+		if ansi.StringWidth(line+sep+s+more) <= width-1 {
+			line += sep + s
+			continue
+		}
+		if i > 0 {
+			// The count of the rest fitted with the steps before this one.
+			return line + fmt.Sprintf(" +%d more", len(steps)-i)
+		}
+		if room := width - 1 - ansi.StringWidth(more); room >= ansi.StringWidth(line+sep)+4 {
+			return ansi.Truncate(line+sep+s, room, "…") + more
+		}
+		return ansi.Truncate(line+sep+s, width-1, "…")
+	}
+	return line
 }
 
 // Start names a step in flight.

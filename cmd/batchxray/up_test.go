@@ -1,0 +1,186 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+	"github.com/batchxray/batchxray/internal/provision"
+	"github.com/batchxray/batchxray/internal/ui"
+)
+
+func TestUpFlags(t *testing.T) {
+	def := upOptions{arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 16, jobVCPUs: 1, jobMemory: 2048,
+		jobTimeout: time.Hour, logRetention: 30, sampleURL: defaultSampleURL}
+	with := func(change func(o *upOptions)) upOptions {
+		o := def
+		change(&o)
+		return o
+	}
+	tests := []struct {
+		name    string
+		args    []string
+		want    upOptions
+		wantErr string
+	}{
+		{name: "defaults", want: def},
+		{name: "arm64 takes Graviton types", args: []string{"--arch", "arm64", "--job-binary", "./bx"},
+			want: with(func(o *upOptions) { o.arch, o.instanceTypes, o.jobBinary = "arm64", []string{"default_arm64"}, "./bx" })},
+		{name: "every flag", args: []string{"--instance-types", "c6i.large,c6i.xlarge", "--max-vcpus", "64", "--job-vcpus", "2", "--job-memory", "4096",
+			"--job-timeout", "2h", "--log-retention", "90", "--image", "example.com/job:1", "--sample-url", "http://x/", "--daemon-version", "3.3.13", "--dry-run"},
+			want: with(func(o *upOptions) {
+				o.instanceTypes, o.maxVCPUs, o.jobVCPUs, o.jobMemory = []string{"c6i.large", "c6i.xlarge"}, 64, 2, 4096
+				o.jobTimeout, o.logRetention, o.image, o.sampleURL, o.daemonVersion, o.dryRun = 2*time.Hour, 90, "example.com/job:1", "http://x/", "3.3.13", true
+			})},
+		{name: "bad arch", args: []string{"--arch", "sparc"}, wantErr: `invalid --arch "sparc": want x86_64 or arm64`},
+		{name: "image and binary", args: []string{"--image", "a", "--job-binary", "b"}, wantErr: "--image and --job-binary exclude each other"},
+		{name: "short timeout", args: []string{"--job-timeout", "30s"}, wantErr: "Batch needs at least 60s"},
+		{name: "job bigger than the environment", args: []string{"--job-vcpus", "32"}, wantErr: "invalid job vCPUs 32"},
+		{name: "no vCPUs", args: []string{"--max-vcpus", "0"}, wantErr: "invalid max vCPUs 0"},
+		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &factory{Globals: &globalOptions{}}
+			f.IOStreams, _, _, _ = ui.Test()
+			var got *upOptions
+			cmd := newUpCmd(f, func(_ context.Context, o *upOptions) error { got = o; return nil })
+			cmd.SetArgs(tt.args)
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil {
+				t.Fatal("runF was not called")
+			}
+			got.f = nil
+			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(upOptions{})); d != "" {
+				t.Errorf("options (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestDownFlags(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		yes  bool
+	}{{nil, false}, {[]string{"--yes"}, true}, {[]string{"-y"}, true}} {
+		f := &factory{Globals: &globalOptions{}}
+		f.IOStreams, _, _, _ = ui.Test()
+		var got *downOptions
+		cmd := newDownCmd(f, func(_ context.Context, o *downOptions) error { got = o; return nil })
+		cmd.SetArgs(tt.args)
+		if err := cmd.Execute(); err != nil || got == nil || got.yes != tt.yes {
+			t.Errorf("down %v: err %v, options %+v, want yes=%v", tt.args, err, got, tt.yes)
+		}
+	}
+}
+
+// stackFactory is a factory on an in-process stand-in, with the terminal
+// switches set and stdin scripted.
+func stackFactory(cfg aws.Config, tty bool, stdin string) (*factory, *bytes.Buffer, *bytes.Buffer) {
+	f := &factory{Globals: &globalOptions{Stack: "cli", Output: outputText}, Now: time.Now}
+	var in, out, errOut *bytes.Buffer
+	f.IOStreams, in, out, errOut = ui.Test()
+	in.WriteString(stdin)
+	f.IOStreams.SetStdinTTY(tty)
+	f.IOStreams.SetStdoutTTY(tty)
+	f.IOStreams.SetStderrTTY(tty)
+	f.AWSConfig = func(context.Context) (aws.Config, error) { return cfg, nil }
+	f.Logger = func() *slog.Logger { return slog.New(slog.DiscardHandler) }
+	return f, out, errOut
+}
+
+var fastWaits = provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}
+
+func upArgs(f *factory) *upOptions {
+	return &upOptions{f: f, arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 4, jobVCPUs: 1, jobMemory: 512,
+		jobTimeout: time.Hour, logRetention: 30, image: "example.com/job:1", waits: fastWaits}
+}
+
+// TestRunUpAndDown brings a stack up and down on the stand-in with the
+// terminal off and on: progress goes to stderr (colour and a spinner only on
+// a terminal), stdout carries only data, down asks on a terminal.
+func TestRunUpAndDown(t *testing.T) {
+	for _, tty := range []bool{false, true} {
+		t.Run(map[bool]string{false: "pipe", true: "terminal"}[tty], func(t *testing.T) {
+			_, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+			ctx := context.Background()
+
+			f, out, errOut := stackFactory(cfg, tty, "")
+			if err := runUp(ctx, upArgs(f)); err != nil {
+				t.Fatalf("up: %v\n%s", err, errOut)
+			}
+			if out.Len() != 0 {
+				t.Errorf("up wrote data on stdout: %q", out)
+			}
+			stderr := errOut.String()
+			for _, want := range []string{"up stack cli in us-east-1 (account 000000000000)\n", "created    compute environment   cli-ce", "up done: 11 created ("} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("up's stderr lacks %q:\n%s", want, stderr)
+				}
+			}
+			if hasEsc := strings.Contains(stderr, "\x1b["); hasEsc != tty {
+				t.Errorf("escape sequences on stderr = %v with tty = %v:\n%q", hasEsc, tty, stderr)
+			}
+
+			f, out, _ = stackFactory(cfg, tty, "")
+			f.Globals.Output = outputJSON
+			o := upArgs(f)
+			o.dryRun, o.maxVCPUs = true, 8
+			if err := runUp(ctx, o); err != nil {
+				t.Fatalf("up --dry-run: %v", err)
+			}
+			var plan stackReport
+			if err := json.Unmarshal(out.Bytes(), &plan); err != nil {
+				t.Fatalf("plan is not JSON: %v\n%s", err, out)
+			}
+			changes := map[string]provision.Action{}
+			for _, r := range plan.Resources {
+				if r.Action != provision.Unchanged {
+					changes[r.Kind] = r.Action
+				}
+			}
+			if d := cmp.Diff(map[string]provision.Action{"compute environment": provision.Update}, changes); d != "" || !plan.DryRun {
+				t.Errorf("plan (dry run %v), changes (-want +got):\n%s", plan.DryRun, d)
+			}
+
+			// down: on a terminal it asks, and "n" deletes nothing; off one it
+			// needs --yes.
+			f, _, errOut = stackFactory(cfg, tty, "n\n")
+			err := runDown(ctx, &downOptions{f: f, waits: fastWaits})
+			if tty {
+				if err != nil || !strings.Contains(errOut.String(), "? [y/N] nothing deleted\n") {
+					t.Fatalf("down answered n: err %v, stderr %q", err, errOut)
+				}
+			} else if exitCode(err) != exitUsage {
+				t.Fatalf("down without --yes off a terminal: %v (exit %d), want a usage error", err, exitCode(err))
+			}
+			f, _, errOut = stackFactory(cfg, tty, "y\n")
+			if err := runDown(ctx, &downOptions{f: f, yes: !tty, waits: fastWaits}); err != nil {
+				t.Fatalf("down: %v\n%s", err, errOut)
+			}
+			if !strings.Contains(errOut.String(), "down done: 11 deleted, 1 absent (") {
+				t.Errorf("down's stderr:\n%s", errOut)
+			}
+		})
+	}
+}
