@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 
 	"github.com/batchxray/batchxray/internal/provision"
 )
@@ -82,5 +85,28 @@ func explainAWSError(err error) error {
 		}
 		return &unreachableError{endpoint: endpoint, err: err}
 	}
+	var oe *smithy.OperationError
+	if errors.As(err, &oe) && notImplemented(err) {
+		if endpoint := os.Getenv("AWS_ENDPOINT_URL"); endpoint != "" {
+			return fmt.Errorf("%s does not implement %s %s, which batchxray needs (batchxray local implements every call batchxray makes): %w", endpoint, oe.ServiceID, oe.OperationName, err)
+		}
+	}
 	return err
+}
+
+// notImplemented tells an endpoint that does not serve an operation at all,
+// as AWS stand-ins answer it: a 501, or one of their codes for it.
+func notImplemented(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotImplemented {
+		return true
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		switch ae.ErrorCode() {
+		case "NotImplemented", "NotImplementedException", "UnknownOperationException", "InvalidAction":
+			return true
+		}
+	}
+	return false
 }

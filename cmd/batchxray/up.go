@@ -190,6 +190,10 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	}
 	fmt.Fprintln(io.ErrOut, summary(verb, results, f.Now().Sub(start), err))
 	if err != nil {
+		var ie *provision.ImageError
+		if errors.As(err, &ie) {
+			fmt.Fprintf(io.ErrOut, "hint: the job image could not be pushed to %s; if this endpoint has no container registry, pass --image with an image your compute environment can pull\n", ie.Repository)
+		}
 		return explainAWSError(err)
 	}
 	if !opts.dryRun {

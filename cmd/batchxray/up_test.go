@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 	"github.com/batchxray/batchxray/internal/provision"
 	"github.com/batchxray/batchxray/internal/ui"
@@ -182,5 +184,29 @@ func TestRunUpAndDown(t *testing.T) {
 				t.Errorf("down's stderr:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// An endpoint with no container registry: up says to use --image, and what
+// failed names the missing operation.
+func TestUpHintsImageWithoutARegistry(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("up builds the job image from this binary only on linux")
+	}
+	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+	srv.InjectFault("ecr", "GetAuthorizationToken", awsproto.NotImplemented("ecr", "GetAuthorizationToken"), -1)
+	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint())
+	f, _, errOut := stackFactory(cfg, false, "")
+	o := upArgs(f)
+	o.image, o.arch = "", map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	err := runUp(context.Background(), o)
+	if err == nil {
+		t.Fatal("up succeeded without a registry")
+	}
+	if !strings.Contains(errOut.String(), "hint: the job image could not be pushed to ") || !strings.Contains(errOut.String(), "pass --image") {
+		t.Errorf("no --image hint on stderr:\n%s", errOut)
+	}
+	if !strings.Contains(err.Error(), "does not implement ECR GetAuthorizationToken") {
+		t.Errorf("error = %v, want it to name ECR GetAuthorizationToken", err)
 	}
 }

@@ -57,8 +57,26 @@ func (p *Provisioner) ensureRepository(ctx context.Context, dry bool) (Result, e
 	return Result{Action: Unchanged, ARN: aws.ToString(r.RepositoryArn), ID: aws.ToString(r.RepositoryUri)}, nil
 }
 
+// ImageError is a job image that could not be published: the registry
+// refused it or is not there (an AWS stand-in without one, say).
+type ImageError struct {
+	Repository string
+	Err        error
+}
+
+func (e *ImageError) Error() string { return e.Err.Error() }
+func (e *ImageError) Unwrap() error { return e.Err }
+
 // ensureImage pushes the job image to the repository unless it is there.
 func (p *Provisioner) ensureImage(ctx context.Context, dry bool, pub ImagePublisher, repoURI string) (Result, error) {
+	r, err := p.publishImage(ctx, dry, pub, repoURI)
+	if err != nil {
+		return Result{}, &ImageError{Repository: repoURI, Err: err}
+	}
+	return r, nil
+}
+
+func (p *Provisioner) publishImage(ctx context.Context, dry bool, pub ImagePublisher, repoURI string) (Result, error) {
 	if repoURI == "" {
 		// Dry run before the repository exists: the image will be pushed.
 		return Result{Action: Create}, nil
