@@ -63,7 +63,7 @@ func runDown(ctx context.Context, opts *downOptions) error {
 		}
 	}
 	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY()).WithWidth(io.TerminalWidth())
+	progress := ui.NewProgress(io)
 	p := provision.New(sc.cfg, sc.names, provision.Options{
 		Logger:   f.Logger(),
 		Observer: progressObserver(progress, styles, false),

@@ -135,7 +135,7 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 
 	// Following and finding can take a while: on a terminal a spinner says
 	// what is going on; off one nothing, so stderr stays quiet in scripts.
-	progress := ui.NewProgress(f.IOStreams.ErrOut, f.IOStreams.IsStderrTTY())
+	progress := ui.NewProgress(f.IOStreams)
 	defer progress.Close()
 	wait := opts.wait
 	if !j.Status.Terminal() && wait > 0 {

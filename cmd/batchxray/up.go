@@ -172,7 +172,7 @@ func runUp(ctx context.Context, opts *upOptions) error {
 		spec.Publisher = pub
 	}
 	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io.ErrOut, io.IsStderrTTY()).WithWidth(io.TerminalWidth())
+	progress := ui.NewProgress(io)
 	p := provision.New(sc.cfg, sc.names, provision.Options{
 		Logger:   f.Logger(),
 		Observer: progressObserver(progress, styles, opts.dryRun),

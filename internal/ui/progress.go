@@ -29,24 +29,18 @@ type Progress struct {
 
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
-// NewProgress returns a Progress writing to w; tty says whether w is a
-// terminal.
-func NewProgress(w io.Writer, tty bool) *Progress {
-	p := &Progress{w: w, tty: tty, width: DefaultWidth}
+// NewProgress returns a Progress on the streams' stderr, spinning only when
+// it is a terminal, its line never wider than the terminal (a line that
+// wrapped could not be redrawn in place).
+func NewProgress(s *IOStreams) *Progress {
+	return newProgress(s.ErrOut, s.IsStderrTTY(), s.TerminalWidth())
+}
+
+func newProgress(w io.Writer, tty bool, width int) *Progress {
+	p := &Progress{w: w, tty: tty, width: width}
 	if tty {
 		p.stop, p.done = make(chan struct{}), make(chan struct{})
 		go p.spin()
-	}
-	return p
-}
-
-// WithWidth sets the terminal's width, which the spinner line never
-// exceeds: a line that wrapped could not be redrawn in place.
-func (p *Progress) WithWidth(width int) *Progress {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if width > 0 {
-		p.width = width
 	}
 	return p
 }

@@ -9,7 +9,7 @@ import (
 
 func TestProgressPlainWithoutTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	p := NewProgress(&buf, false)
+	p := newProgress(&buf, false, DefaultWidth)
 	p.Start("a")
 	p.Start("b")
 	p.Done("b", "b done")
@@ -22,7 +22,7 @@ func TestProgressPlainWithoutTerminal(t *testing.T) {
 
 func TestProgressSpinnerOnTerminal(t *testing.T) {
 	var buf bytes.Buffer
-	p := NewProgress(&buf, true)
+	p := newProgress(&buf, true, DefaultWidth)
 	p.Start("compute environment")
 	p.Done("compute environment", "✓ compute environment")
 	p.Close()
