@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -17,8 +15,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/batchxray/batchxray/internal/ui"
 )
 
 func TestJobFlags(t *testing.T) {
@@ -75,14 +71,7 @@ func TestJobFlags(t *testing.T) {
 			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME"} {
 				t.Setenv(k, tc.env[k])
 			}
-			ios, _, _, _ := ui.Test()
-			f := &factory{IOStreams: ios, Now: time.Now, Globals: &globalOptions{Output: outputText}}
-			var got *jobOptions
-			cmd := newJobCmd(f, func(_ context.Context, o *jobOptions) error { got = o; return nil })
-			cmd.SetArgs(tc.args)
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			got, err := parseFlags(t, nil, newJobCmd, tc.args)
 			if tc.wantErr != "" {
 				var ue *usageError
 				if err == nil || err.Error() != tc.wantErr || !errors.As(err, &ue) {
@@ -95,9 +84,6 @@ func TestJobFlags(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("runF was not called")
 			}
 			want := defaults
 			if tc.want != nil {

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,25 +22,6 @@ import (
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/ui"
 )
-
-// lockedBuffer is a buffer the server's goroutines may log into while the
-// test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer) {
 	ios, _, out, errOut := ui.Test()
@@ -85,12 +65,7 @@ func TestLocalFlags(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, _ := localTestFactory(nil)
 			f.Globals.Region = tt.region
-			var got *localOptions
-			cmd := newLocalCmd(f, func(_ context.Context, o *localOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseFlags(t, f, newLocalCmd, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -102,9 +77,6 @@ func TestLocalFlags(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("runF was not called")
 			}
 			want := defaults
 			tt.want(&want)

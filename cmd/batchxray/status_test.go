@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +21,6 @@ import (
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/provision"
-	"github.com/batchxray/batchxray/internal/ui"
 	"github.com/batchxray/batchxray/internal/waiter"
 )
 
@@ -161,14 +159,7 @@ func TestStatusFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &factory{Globals: &globalOptions{}}
-			f.IOStreams, _, _, _ = ui.Test()
-			var got *statusOptions
-			cmd := newStatusCmd(f, func(_ context.Context, o *statusOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseFlags(t, nil, newStatusCmd, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -66,14 +65,7 @@ func TestSubmitFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &factory{Globals: &globalOptions{}}
-			f.IOStreams, _, _, _ = ui.Test()
-			var got *submitOptions
-			cmd := newSubmitCmd(f, func(_ context.Context, o *submitOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseFlags(t, nil, newSubmitCmd, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errorsAsUsage(err) {
 					t.Fatalf("err = %v, want a usage error with %q", err, tt.wantErr)
@@ -100,26 +92,8 @@ type submitFixture struct {
 	f   *factory
 	c   *batch.Client
 	in  *bytes.Buffer
-	out *syncBuffer
+	out *lockedBuffer
 	err *bytes.Buffer
-}
-
-// syncBuffer is stdout for a test that reads it while the command runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func (fx *submitFixture) outString() string { return fx.out.String() }
@@ -137,7 +111,7 @@ func newSubmitFixture(t *testing.T, tty bool) *submitFixture {
 		t.Fatal(err)
 	}
 	ios, in, _, errOut := ui.Test()
-	out := &syncBuffer{}
+	out := &lockedBuffer{}
 	ios.Out = out
 	ios.SetStdinTTY(tty)
 	ios.SetStderrTTY(tty)

@@ -53,14 +53,7 @@ func TestTraceFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &factory{Globals: &globalOptions{}}
-			f.IOStreams, _, _, _ = ui.Test()
-			var got *traceOptions
-			cmd := newTraceCmd(f, func(_ context.Context, o *traceOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseFlags(t, nil, newTraceCmd, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -69,9 +62,6 @@ func TestTraceFlags(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("runF was not called")
 			}
 			if got.clock == nil {
 				t.Error("no clock for the finder")

@@ -52,14 +52,7 @@ func TestUpFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := &factory{Globals: &globalOptions{}}
-			f.IOStreams, _, _, _ = ui.Test()
-			var got *upOptions
-			cmd := newUpCmd(f, func(_ context.Context, o *upOptions) error { got = o; return nil })
-			cmd.SetArgs(tt.args)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			got, err := parseFlags(t, nil, newUpCmd, tt.args)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -68,9 +61,6 @@ func TestUpFlags(t *testing.T) {
 			}
 			if err != nil {
 				t.Fatal(err)
-			}
-			if got == nil {
-				t.Fatal("runF was not called")
 			}
 			got.f = nil
 			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(upOptions{})); d != "" {
@@ -85,12 +75,7 @@ func TestDownFlags(t *testing.T) {
 		args []string
 		yes  bool
 	}{{nil, false}, {[]string{"--yes"}, true}, {[]string{"-y"}, true}} {
-		f := &factory{Globals: &globalOptions{}}
-		f.IOStreams, _, _, _ = ui.Test()
-		var got *downOptions
-		cmd := newDownCmd(f, func(_ context.Context, o *downOptions) error { got = o; return nil })
-		cmd.SetArgs(tt.args)
-		if err := cmd.Execute(); err != nil || got == nil || got.yes != tt.yes {
+		if got, err := parseFlags(t, nil, newDownCmd, tt.args); err != nil || got.yes != tt.yes {
 			t.Errorf("down %v: err %v, options %+v, want yes=%v", tt.args, err, got, tt.yes)
 		}
 	}
