@@ -230,9 +230,6 @@ func (s *Service) describeComputeEnvironments(in *describeComputeEnvironmentsInp
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []computeEnvironmentDetail{}
-	}
 	return struct {
 		ComputeEnvironments []computeEnvironmentDetail `json:"computeEnvironments"`
 		NextToken           string                     `json:"nextToken,omitempty"`
@@ -391,5 +388,10 @@ func paginate[T any](all []T, maxResults int32, token string, limit int32) ([]T,
 	if end < len(all) {
 		next = fmt.Sprint(end)
 	}
-	return all[start:end], next, nil
+	page := all[start:end]
+	if page == nil {
+		// Batch lists an empty page as [], never null.
+		page = []T{}
+	}
+	return page, next, nil
 }

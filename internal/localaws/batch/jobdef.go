@@ -208,9 +208,6 @@ func (s *Service) describeJobDefinitions(in *describeJobDefinitionsInput) (any, 
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []jobDefinition{}
-	}
 	return struct {
 		JobDefinitions []jobDefinition `json:"jobDefinitions"`
 		NextToken      string          `json:"nextToken,omitempty"`

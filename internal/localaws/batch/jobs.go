@@ -480,9 +480,6 @@ func (s *Service) listJobs(in *listJobsInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []jobSummary{}
-	}
 	return struct {
 		JobSummaryList []jobSummary `json:"jobSummaryList"`
 		NextToken      string       `json:"nextToken,omitempty"`

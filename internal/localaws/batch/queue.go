@@ -148,9 +148,6 @@ func (s *Service) describeJobQueues(in *describeJobQueuesInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if page == nil {
-		page = []jobQueueDetail{}
-	}
 	return struct {
 		JobQueues []jobQueueDetail `json:"jobQueues"`
 		NextToken string           `json:"nextToken,omitempty"`
