@@ -361,11 +361,7 @@ func (p *Provisioner) deleteSamplingRule(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("list tags: %w", err)
 	}
-	m := map[string]string{}
-	for _, t := range tags.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	if !p.owned(m) {
+	if !p.owned(fromXRayTags(tags.Tags)) {
 		return Result{Action: NotOurs}, &NotOursError{"X-Ray sampling rule", p.names.SamplingRule, p.names.Stack}
 	}
 	if _, err := p.xray.DeleteSamplingRule(ctx, &xray.DeleteSamplingRuleInput{RuleName: r.RuleName}); err != nil && !isCode(err, "InvalidRequestException") {

@@ -43,10 +43,6 @@ func (p *Provisioner) ensureSamplingRule(ctx context.Context, dry bool) (Result,
 		if dry {
 			return Result{Action: Create}, nil
 		}
-		var tags []xraytypes.Tag
-		for _, k := range sortedKeys(p.stackTags()) {
-			tags = append(tags, xraytypes.Tag{Key: aws.String(k), Value: aws.String(p.stackTags()[k])})
-		}
 		out, err := p.xray.CreateSamplingRule(ctx, &xray.CreateSamplingRuleInput{
 			SamplingRule: &xraytypes.SamplingRule{
 				RuleName:      &name,
@@ -61,7 +57,7 @@ func (p *Provisioner) ensureSamplingRule(ctx context.Context, dry bool) (Result,
 				ResourceARN:   aws.String("*"),
 				Version:       aws.Int32(1),
 			},
-			Tags: tags,
+			Tags: xrayTags(p.stackTags()),
 		})
 		if err != nil {
 			return Result{}, fmt.Errorf("create sampling rule: %w", err)
@@ -72,11 +68,7 @@ func (p *Provisioner) ensureSamplingRule(ctx context.Context, dry bool) (Result,
 	if err != nil {
 		return Result{}, fmt.Errorf("list sampling rule tags: %w", err)
 	}
-	m := map[string]string{}
-	for _, t := range tags.Tags {
-		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
-	}
-	if !p.owned(m) {
+	if !p.owned(fromXRayTags(tags.Tags)) {
 		return Result{Action: NotOurs}, &NotOursError{"X-Ray sampling rule", name, p.names.Stack}
 	}
 	res := Result{Action: Unchanged, ARN: aws.ToString(r.RuleARN)}
@@ -91,4 +83,20 @@ func (p *Provisioner) ensureSamplingRule(ctx context.Context, dry bool) (Result,
 		}
 	}
 	return res, nil
+}
+
+func xrayTags(m map[string]string) []xraytypes.Tag {
+	var tags []xraytypes.Tag
+	for _, k := range sortedKeys(m) {
+		tags = append(tags, xraytypes.Tag{Key: aws.String(k), Value: aws.String(m[k])})
+	}
+	return tags
+}
+
+func fromXRayTags(tags []xraytypes.Tag) map[string]string {
+	m := map[string]string{}
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
 }
