@@ -214,8 +214,9 @@ func printStackReport(w io.Writer, asJSON, dryRun bool, sc *stackContext, result
 		return enc.Encode(stackReport{Stack: sc.names.Stack, Region: sc.cfg.Region, DryRun: dryRun, Resources: results})
 	}
 	if dryRun {
+		plain := ui.NewStyles(w, false)
 		for _, r := range results {
-			if _, err := fmt.Fprintln(w, resultLine(ui.NewStyles(w, false), r, true)); err != nil {
+			if _, err := fmt.Fprintln(w, resultLine(plain, r, true)); err != nil {
 				return err
 			}
 		}
