@@ -77,7 +77,6 @@ type ceInput struct {
 	subnets         []string
 	securityGroup   string
 	instanceProfile string // ARN
-	launchTemplate  string
 }
 
 func (p *Provisioner) createCEInput(in ceInput) *batch.CreateComputeEnvironmentInput {

@@ -147,7 +147,7 @@ func (p *Provisioner) upCompute(ctx context.Context, spec Spec, dryRun bool, run
 	ce, ok := run("compute environment", p.names.ComputeEnvironment, func() (Result, error) {
 		return p.ensureComputeEnvironment(ctx, dryRun, ceInput{
 			maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, subnets: net.subnets,
-			securityGroup: sg.ID, instanceProfile: instanceProfile.ARN, launchTemplate: lt.ID,
+			securityGroup: sg.ID, instanceProfile: instanceProfile.ARN,
 		}, lt.Action == Update)
 	})
 	if ok {
