@@ -1,30 +1,16 @@
 package localaws
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
-// xrayService is the stand-in's X-Ray, which owns the daemon.
-func (s *Server) xrayService() (*xray.Service, error) {
-	x, ok := s.services["xray"].(*xray.Service)
-	if !ok {
-		return nil, errors.New("the stand-in has no X-Ray service")
-	}
-	return x, nil
-}
-
 // StartDaemon starts the X-Ray daemon on addr (UDP and TCP on the same
 // port; port 0 picks a free one) and returns the address it listens on.
 // Close stops it.
 func (s *Server) StartDaemon(addr string) (string, error) {
-	x, err := s.xrayService()
-	if err != nil {
-		return "", err
-	}
-	d, err := x.StartDaemon(addr)
+	d, err := s.xray.StartDaemon(addr)
 	if err != nil {
 		return "", fmt.Errorf("start the X-Ray daemon: %w", err)
 	}
@@ -45,16 +31,11 @@ func (s *Server) DaemonAddr() string {
 
 // Daemon is the running X-Ray daemon, for its counters, or nil.
 func (s *Server) Daemon() *xray.Daemon {
-	x, err := s.xrayService()
-	if err != nil {
-		return nil
-	}
-	return x.Daemon()
+	return s.xray.Daemon()
 }
 
 // XRay is the stand-in's X-Ray service, for tests that wait until the
 // daemon has stored what was sent (XRay().WaitIngested).
 func (s *Server) XRay() *xray.Service {
-	x, _ := s.xrayService()
-	return x
+	return s.xray
 }

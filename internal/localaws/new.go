@@ -19,11 +19,10 @@ func New(opts Options) *Server {
 	opts = opts.withDefaults()
 	s := &Server{
 		opts:     opts,
-		services: map[string]Service{},
+		services: map[string]awsproto.Service{},
 		mounts:   map[string]http.Handler{},
 	}
 	env := awsproto.Env{Account: opts.Account, Region: opts.Region, Clock: opts.Clock, Logger: opts.Logger}
-	_ = env
 	s.mounts[SamplePath] = http.HandlerFunc(s.serveSample)
 	// Services are registered here by their SigV4 signing name.
 	iamService := iam.New(env, opts.IAMPropagation)
@@ -46,7 +45,8 @@ func New(opts Options) *Server {
 	ecrService := ecr.New(env, s.Endpoint)
 	s.services["ecr"] = ecrService
 	s.mounts["/v2/"] = ecrService.Registry()
-	s.services["xray"] = xray.New(env)
+	s.xray = xray.New(env)
+	s.services["xray"] = s.xray
 	return s
 }
 

@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +13,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
 // Options configure the stand-in. The zero value is usable.
@@ -86,8 +86,11 @@ func (c Call) Mutating() bool {
 
 // Server is the stand-in's HTTP endpoint.
 type Server struct {
-	opts     Options
-	services map[string]Service
+	opts Options
+	// services route requests by SigV4 signing name; xray is the one the
+	// server itself calls (for the daemon).
+	services map[string]awsproto.Service
+	xray     *xray.Service
 	// mounts are handlers served by path prefix whatever the signature
 	// says (the OCI registry at /v2/).
 	mounts map[string]http.Handler
@@ -135,13 +138,13 @@ func (s *Server) InjectFault(service, operation string, err *awsproto.Error, tim
 
 // credentialScope matches the service in a SigV4 Authorization header:
 // Credential=AKID/20260101/us-east-1/iam/aws4_request.
-var credentialScope = regexp.MustCompile(`Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request`)
+var credentialScope = awsproto.Pattern(`Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request`)
 
 // serviceName is the service a request is for: the SigV4 credential scope,
 // else a presigned URL's X-Amz-Credential, else the first label of the host
 // (iam.amazonaws.com), else "".
 func serviceName(r *http.Request) string {
-	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+	if m := credentialScope().FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		return m[1]
 	}
 	if c := r.URL.Query().Get("X-Amz-Credential"); c != "" {
@@ -160,7 +163,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// A SigV4-signed request is for a service even when its path looks
 	// like a mount's: an S3 key v2/... addressed virtual-host style is
 	// /v2/... . Registry clients never sign with SigV4.
-	signed := credentialScope.MatchString(r.Header.Get("Authorization")) || r.URL.Query().Has("X-Amz-Credential")
+	signed := credentialScope().MatchString(r.Header.Get("Authorization")) || r.URL.Query().Has("X-Amz-Credential")
 	for prefix, h := range s.mounts {
 		if !signed && strings.HasPrefix(r.URL.Path, prefix) {
 			h.ServeHTTP(w, r)
@@ -201,7 +204,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // admit records the call and decides whether an injected fault or the
 // throttle answers it instead of the service.
-func (s *Server) admit(service, op string, svc Service) *awsproto.Error {
+func (s *Server) admit(service, op string, svc awsproto.Service) *awsproto.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = append(s.calls, Call{service, op})

@@ -2,6 +2,8 @@ package awsproto
 
 import (
 	"log/slog"
+	"regexp"
+	"sync"
 
 	"github.com/jonboulle/clockwork"
 )
@@ -18,4 +20,11 @@ type Env struct {
 // services (IAM) pass region "".
 func (e Env) ARN(service, region, resource string) string {
 	return "arn:aws:" + service + ":" + region + ":" + e.Account + ":" + resource
+}
+
+// Pattern returns a regular expression compiled on first use, so that no
+// service pays for its patterns when batchxray starts (every command links
+// the stand-in).
+func Pattern(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
 }

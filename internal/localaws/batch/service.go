@@ -51,6 +51,7 @@ type Config struct {
 
 // Service is the stand-in's AWS Batch.
 type Service struct {
+	awsproto.RESTJSON
 	env awsproto.Env
 	cfg Config
 
@@ -95,6 +96,12 @@ func New(env awsproto.Env, cfg Config) *Service {
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
+	s.RESTJSON = awsproto.RESTJSON{
+		Name:     "batch",
+		Routes:   routes(),
+		Ops:      s.operations(),
+		Throttle: awsproto.Errorf(http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests"),
+	}
 	go s.loop()
 	return s
 }
@@ -136,10 +143,14 @@ func (s *Service) Close() {
 	s.procs.Wait()
 }
 
-// operations maps the lowercase path of each Batch operation to its name.
-var operations = map[string]string{}
-
-func init() {
+// routes names each Batch operation by its path, /v1/ and the lowercase
+// name; the tags operations share /v1/tags/{resourceArn} by method.
+var routes = sync.OnceValue(func() map[string]string {
+	routes := map[string]string{
+		"GET " + tagsPrefix:    "ListTagsForResource",
+		"POST " + tagsPrefix:   "TagResource",
+		"DELETE " + tagsPrefix: "UntagResource",
+	}
 	for _, op := range []string{
 		"CancelJob", "CreateComputeEnvironment", "CreateConsumableResource", "CreateJobQueue",
 		"CreateQuotaShare", "CreateSchedulingPolicy", "CreateServiceEnvironment",
@@ -154,38 +165,12 @@ func init() {
 		"UpdateConsumableResource", "UpdateJobQueue", "UpdateQuotaShare", "UpdateSchedulingPolicy",
 		"UpdateServiceEnvironment", "UpdateServiceJob",
 	} {
-		operations["/v1/"+strings.ToLower(op)] = op
+		routes["POST /v1/"+strings.ToLower(op)] = op
 	}
-}
+	return routes
+})
 
 const tagsPrefix = "/v1/tags/"
-
-// Operation names the Batch operation of a request by its path and method.
-func (s *Service) Operation(r *http.Request, _ []byte) string {
-	if strings.HasPrefix(r.URL.Path, tagsPrefix) {
-		switch r.Method {
-		case http.MethodGet:
-			return "ListTagsForResource"
-		case http.MethodPost:
-			return "TagResource"
-		case http.MethodDelete:
-			return "UntagResource"
-		}
-		return ""
-	}
-	return operations[strings.TrimSuffix(r.URL.Path, "/")]
-}
-
-// WriteError writes a REST-JSON error as Batch sends it.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteRESTJSONError(w, e)
-}
-
-// ThrottleError is Batch's throttling answer: HTTP 429, which the SDK
-// retries as a throttle.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusTooManyRequests, "TooManyRequestsException", "Too Many Requests")
-}
 
 // clientError is Batch's ClientException: the caller's mistake, HTTP 400.
 func clientError(format string, a ...any) *awsproto.Error {
@@ -204,26 +189,53 @@ func asError(err error) *awsproto.Error {
 
 type handler func(s *Service, r *http.Request, body []byte) (any, error)
 
-var handlers = map[string]handler{
-	"CreateComputeEnvironment":    decode((*Service).createComputeEnvironment),
-	"DescribeComputeEnvironments": decode((*Service).describeComputeEnvironments),
-	"UpdateComputeEnvironment":    decode((*Service).updateComputeEnvironment),
-	"DeleteComputeEnvironment":    decode((*Service).deleteComputeEnvironment),
-	"CreateJobQueue":              decode((*Service).createJobQueue),
-	"DescribeJobQueues":           decode((*Service).describeJobQueues),
-	"UpdateJobQueue":              decode((*Service).updateJobQueue),
-	"DeleteJobQueue":              decode((*Service).deleteJobQueue),
-	"RegisterJobDefinition":       decode((*Service).registerJobDefinition),
-	"DescribeJobDefinitions":      decode((*Service).describeJobDefinitions),
-	"DeregisterJobDefinition":     decode((*Service).deregisterJobDefinition),
-	"SubmitJob":                   decode((*Service).submitJob),
-	"DescribeJobs":                decode((*Service).describeJobs),
-	"ListJobs":                    decode((*Service).listJobs),
-	"TerminateJob":                decode((*Service).terminateJob),
-	"CancelJob":                   decode((*Service).cancelJob),
-	"TagResource":                 tagResource,
-	"UntagResource":               untagResource,
-	"ListTagsForResource":         listTagsForResource,
+// operations are Batch's operations by name. Each runs under the lock,
+// encoding included: the answer shares maps and slices with the state that
+// jobs keep changing. The state is brought up to the clock before the call,
+// and again after it, so that what the call changed takes effect at once.
+func (s *Service) operations() map[string]func(*http.Request) (any, error) {
+	op := func(h handler) func(*http.Request) (any, error) {
+		return func(r *http.Request) (any, error) {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, clientError("read request body: %v", err)
+			}
+			s.mu.Lock()
+			s.settle()
+			out, err := h(s, r, body)
+			s.settle()
+			var b []byte
+			if err == nil {
+				b, err = json.Marshal(out)
+			}
+			s.mu.Unlock()
+			if err != nil {
+				return nil, asError(err)
+			}
+			return json.RawMessage(b), nil
+		}
+	}
+	return map[string]func(*http.Request) (any, error){
+		"CreateComputeEnvironment":    op(decode((*Service).createComputeEnvironment)),
+		"DescribeComputeEnvironments": op(decode((*Service).describeComputeEnvironments)),
+		"UpdateComputeEnvironment":    op(decode((*Service).updateComputeEnvironment)),
+		"DeleteComputeEnvironment":    op(decode((*Service).deleteComputeEnvironment)),
+		"CreateJobQueue":              op(decode((*Service).createJobQueue)),
+		"DescribeJobQueues":           op(decode((*Service).describeJobQueues)),
+		"UpdateJobQueue":              op(decode((*Service).updateJobQueue)),
+		"DeleteJobQueue":              op(decode((*Service).deleteJobQueue)),
+		"RegisterJobDefinition":       op(decode((*Service).registerJobDefinition)),
+		"DescribeJobDefinitions":      op(decode((*Service).describeJobDefinitions)),
+		"DeregisterJobDefinition":     op(decode((*Service).deregisterJobDefinition)),
+		"SubmitJob":                   op(decode((*Service).submitJob)),
+		"DescribeJobs":                op(decode((*Service).describeJobs)),
+		"ListJobs":                    op(decode((*Service).listJobs)),
+		"TerminateJob":                op(decode((*Service).terminateJob)),
+		"CancelJob":                   op(decode((*Service).cancelJob)),
+		"TagResource":                 op(tagResource),
+		"UntagResource":               op(untagResource),
+		"ListTagsForResource":         op(listTagsForResource),
+	}
 }
 
 // decode adapts an operation that takes its decoded JSON input.
@@ -237,39 +249,6 @@ func decode[In any](f func(*Service, *In) (any, error)) handler {
 		}
 		return f(s, in)
 	}
-}
-
-// ServeHTTP answers one Batch call, under the service lock.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := s.Operation(r, nil)
-	h, ok := handlers[op]
-	if !ok {
-		awsproto.WriteRESTJSONError(w, awsproto.NotImplemented("batch", op))
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		awsproto.WriteRESTJSONError(w, clientError("read request body: %v", err))
-		return
-	}
-	// Every operation runs under the lock, encoding included: the answer
-	// shares maps and slices with the state that jobs keep changing.
-	// The state is brought up to the clock before the call, and again
-	// after it, so that what the call changed takes effect at once.
-	s.mu.Lock()
-	s.settle()
-	out, err := h(s, r, body)
-	s.settle()
-	var b []byte
-	if err == nil {
-		b, err = json.Marshal(out)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		awsproto.WriteRESTJSONError(w, asError(err))
-		return
-	}
-	awsproto.WriteRESTJSON(w, json.RawMessage(b))
 }
 
 // resourceARN is the ARN in a tags path, /v1/tags/{resourceArn}, where the

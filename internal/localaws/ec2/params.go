@@ -1,7 +1,6 @@
 package ec2
 
 import (
-	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -78,11 +77,4 @@ func (p params) filters() []filter {
 		out = append(out, filter{f.str("Name"), wildcards(f.strings("Value"))})
 	}
 	return out
-}
-
-func parseForm(r *http.Request) (params, error) {
-	if err := r.ParseForm(); err != nil {
-		return params{}, awsErr(http.StatusBadRequest, "InvalidParameterValue", "could not parse the request: %v", err)
-	}
-	return params{v: r.Form}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -15,8 +16,8 @@ import (
 
 // Service is the stand-in's EC2.
 type Service struct {
+	awsproto.EC2
 	env awsproto.Env
-	ops map[string]handler
 
 	mu        sync.Mutex
 	vpc       vpc
@@ -39,7 +40,7 @@ func New(env awsproto.Env) *Service {
 		templates: map[string]*launchTemplate{},
 		tags:      map[string]map[string]string{},
 	}
-	s.ops = map[string]handler{
+	ops := map[string]handler{
 		"DescribeVpcs":                   s.describeVpcs,
 		"DescribeSubnets":                s.describeSubnets,
 		"DescribeAvailabilityZones":      s.describeAvailabilityZones,
@@ -61,51 +62,12 @@ func New(env awsproto.Env) *Service {
 		"DescribeLaunchTemplateVersions": s.describeLaunchTemplateVersions,
 		"ModifyLaunchTemplate":           s.modifyLaunchTemplate,
 	}
+	s.EC2.Ops = make(map[string]func(url.Values) (any, error), len(ops))
+	for name, h := range ops {
+		s.EC2.Ops[name] = func(form url.Values) (any, error) { return h(params{v: form}) }
+	}
 	s.createDefaultNetwork()
 	return s
-}
-
-// Operation is the query Action (CreateSecurityGroup).
-func (s *Service) Operation(r *http.Request, body []byte) string {
-	return awsproto.QueryAction(r, body)
-}
-
-// WriteError writes e as EC2 does: <Response><Errors><Error>.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteEC2Error(w, e)
-}
-
-// ThrottleError is EC2's throttling answer: RequestLimitExceeded with 503.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
-}
-
-// ServeHTTP answers one EC2 query request, whose body the router has
-// already buffered.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p, err := parseForm(r)
-	if err != nil {
-		awsproto.WriteEC2Error(w, awsproto.AsError(err))
-		return
-	}
-	action := p.str("Action")
-	h, ok := s.ops[action]
-	if !ok {
-		awsproto.WriteEC2Error(w, awsproto.NotImplemented("ec2", action))
-		return
-	}
-	// EC2 checks DryRun before doing anything: the caller only asks
-	// whether it may.
-	if p.boolean("DryRun") {
-		awsproto.WriteEC2Error(w, awsErr(http.StatusPreconditionFailed, "DryRunOperation", "Request would have succeeded, but DryRun flag is set."))
-		return
-	}
-	out, err := h(p)
-	if err != nil {
-		awsproto.WriteEC2Error(w, awsproto.AsError(err))
-		return
-	}
-	awsproto.WriteEC2(w, action, out)
 }
 
 func awsErr(status int, code, format string, a ...any) *awsproto.Error {

@@ -20,11 +20,11 @@ import (
 // Service is the stand-in's ECR. It serves the control plane over HTTP in
 // JSON 1.1; Registry serves the images.
 type Service struct {
+	awsproto.JSON
 	env      awsproto.Env
 	endpoint func() string
 	// inner is the OCI registry that holds manifests and blobs.
 	inner http.Handler
-	ops   map[string]opFunc
 
 	// mu guards what follows, and is held across a manifest PUT or DELETE
 	// in the registry so that the index and the registry change together.
@@ -50,48 +50,12 @@ func New(env awsproto.Env, endpoint func() string) *Service {
 		repos:    map[string]*repository{},
 		tokens:   map[string]time.Time{},
 	}
-	s.ops = s.handlers()
+	s.JSON = awsproto.JSON{Name: "ecr", Ops: s.operations()}
 	return s
 }
 
-// Operation is the operation in X-Amz-Target.
-func (s *Service) Operation(r *http.Request, _ []byte) string { return awsproto.JSONTarget(r) }
-
-// WriteError writes e in JSON 1.1, the code in __type.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteJSONError(w, e)
-}
-
-// ThrottleError is ECR's throttling answer.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
-}
-
-// ServeHTTP answers one control-plane call.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := awsproto.JSONTarget(r)
-	h, ok := s.ops[op]
-	if !ok {
-		s.WriteError(w, r, awsproto.NotImplemented("ecr", op))
-		return
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		s.WriteError(w, r, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "read request body: %v", err))
-		return
-	}
-	out, err := h(body)
-	if err != nil {
-		s.WriteError(w, r, awsproto.AsError(err))
-		return
-	}
-	awsproto.WriteJSON(w, out)
-}
-
-type opFunc func(body []byte) (any, error)
-
 // call decodes the body into In and runs f under the service's lock.
-func call[In any](s *Service, f func(in *In) (any, error)) opFunc {
+func call[In any](s *Service, f func(in *In) (any, error)) func([]byte) (any, error) {
 	return func(body []byte) (any, error) {
 		in := new(In)
 		if len(body) > 0 {
@@ -105,8 +69,9 @@ func call[In any](s *Service, f func(in *In) (any, error)) opFunc {
 	}
 }
 
-func (s *Service) handlers() map[string]opFunc {
-	return map[string]opFunc{
+// operations are ECR's control-plane operations by name.
+func (s *Service) operations() map[string]func([]byte) (any, error) {
+	return map[string]func([]byte) (any, error){
 		"CreateRepository":              call(s, s.createRepository),
 		"DescribeRepositories":          call(s, s.describeRepositories),
 		"DeleteRepository":              call(s, s.deleteRepository),

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"net/http"
 	"net/url"
 	"sync"
 	"time"
@@ -11,6 +10,7 @@ import (
 
 // Service is the stand-in's IAM, a global service: its ARNs carry no region.
 type Service struct {
+	awsproto.Query
 	env awsproto.Env
 	// propagation is how long a new role or profile stays invisible to
 	// RoleVisible and InstanceProfileVisible.
@@ -24,82 +24,54 @@ type Service struct {
 // New returns an empty IAM. propagation is IAM's eventual-consistency delay
 // as the other services see it (0: at once).
 func New(env awsproto.Env, propagation time.Duration) *Service {
-	return &Service{
+	s := &Service{
 		env:         env,
 		propagation: propagation,
 		roles:       map[string]*role{},
 		profiles:    map[string]*profile{},
 	}
+	s.Query = awsproto.Query{Name: "IAM", Namespace: awsproto.IAMNamespace, Ops: s.operations()}
+	return s
 }
 
-// handler answers one operation: the result struct to write inside
-// <ActionResult> (nil for none), or an error.
-type handler func(s *Service, p params) (any, error)
-
-var handlers = map[string]handler{
-	"CreateRole":                    (*Service).createRole,
-	"GetRole":                       (*Service).getRole,
-	"DeleteRole":                    (*Service).deleteRole,
-	"ListRoles":                     (*Service).listRoles,
-	"UpdateAssumeRolePolicy":        (*Service).updateAssumeRolePolicy,
-	"TagRole":                       (*Service).tagRole,
-	"UntagRole":                     (*Service).untagRole,
-	"ListRoleTags":                  (*Service).listRoleTags,
-	"AttachRolePolicy":              (*Service).attachRolePolicy,
-	"DetachRolePolicy":              (*Service).detachRolePolicy,
-	"ListAttachedRolePolicies":      (*Service).listAttachedRolePolicies,
-	"PutRolePolicy":                 (*Service).putRolePolicy,
-	"GetRolePolicy":                 (*Service).getRolePolicy,
-	"DeleteRolePolicy":              (*Service).deleteRolePolicy,
-	"ListRolePolicies":              (*Service).listRolePolicies,
-	"GetPolicy":                     (*Service).getPolicy,
-	"CreateInstanceProfile":         (*Service).createInstanceProfile,
-	"GetInstanceProfile":            (*Service).getInstanceProfile,
-	"DeleteInstanceProfile":         (*Service).deleteInstanceProfile,
-	"ListInstanceProfiles":          (*Service).listInstanceProfiles,
-	"ListInstanceProfilesForRole":   (*Service).listInstanceProfilesForRole,
-	"AddRoleToInstanceProfile":      (*Service).addRoleToInstanceProfile,
-	"RemoveRoleFromInstanceProfile": (*Service).removeRoleFromInstanceProfile,
-	"TagInstanceProfile":            (*Service).tagInstanceProfile,
-	"UntagInstanceProfile":          (*Service).untagInstanceProfile,
-	"ListInstanceProfileTags":       (*Service).listInstanceProfileTags,
-}
-
-// ServeHTTP answers one IAM query-protocol request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		awsproto.WriteQueryError(w, awsproto.Errorf(http.StatusBadRequest, "MalformedQueryString", "parse request: %v", err))
-		return
+// operations are IAM's operations, each run under the service's lock: the
+// result struct to write inside <ActionResult> (nil for none), or an error.
+func (s *Service) operations() map[string]func(url.Values) (any, error) {
+	op := func(h func(s *Service, p params) (any, error)) func(url.Values) (any, error) {
+		return func(form url.Values) (any, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return h(s, params(form))
+		}
 	}
-	action := r.Form.Get("Action")
-	h, ok := handlers[action]
-	if !ok {
-		awsproto.WriteQueryError(w, awsproto.NotImplemented("IAM", action))
-		return
+	return map[string]func(url.Values) (any, error){
+		"CreateRole":                    op((*Service).createRole),
+		"GetRole":                       op((*Service).getRole),
+		"DeleteRole":                    op((*Service).deleteRole),
+		"ListRoles":                     op((*Service).listRoles),
+		"UpdateAssumeRolePolicy":        op((*Service).updateAssumeRolePolicy),
+		"TagRole":                       op((*Service).tagRole),
+		"UntagRole":                     op((*Service).untagRole),
+		"ListRoleTags":                  op((*Service).listRoleTags),
+		"AttachRolePolicy":              op((*Service).attachRolePolicy),
+		"DetachRolePolicy":              op((*Service).detachRolePolicy),
+		"ListAttachedRolePolicies":      op((*Service).listAttachedRolePolicies),
+		"PutRolePolicy":                 op((*Service).putRolePolicy),
+		"GetRolePolicy":                 op((*Service).getRolePolicy),
+		"DeleteRolePolicy":              op((*Service).deleteRolePolicy),
+		"ListRolePolicies":              op((*Service).listRolePolicies),
+		"GetPolicy":                     op((*Service).getPolicy),
+		"CreateInstanceProfile":         op((*Service).createInstanceProfile),
+		"GetInstanceProfile":            op((*Service).getInstanceProfile),
+		"DeleteInstanceProfile":         op((*Service).deleteInstanceProfile),
+		"ListInstanceProfiles":          op((*Service).listInstanceProfiles),
+		"ListInstanceProfilesForRole":   op((*Service).listInstanceProfilesForRole),
+		"AddRoleToInstanceProfile":      op((*Service).addRoleToInstanceProfile),
+		"RemoveRoleFromInstanceProfile": op((*Service).removeRoleFromInstanceProfile),
+		"TagInstanceProfile":            op((*Service).tagInstanceProfile),
+		"UntagInstanceProfile":          op((*Service).untagInstanceProfile),
+		"ListInstanceProfileTags":       op((*Service).listInstanceProfileTags),
 	}
-	s.mu.Lock()
-	result, err := h(s, params(r.Form))
-	s.mu.Unlock()
-	if err != nil {
-		awsproto.WriteQueryError(w, awsproto.AsError(err))
-		return
-	}
-	awsproto.WriteQuery(w, awsproto.IAMNamespace, action, result)
-}
-
-// Operation is the request's Action.
-func (s *Service) Operation(r *http.Request, body []byte) string {
-	return awsproto.QueryAction(r, body)
-}
-
-// WriteError writes e as IAM does.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteQueryError(w, e)
-}
-
-// ThrottleError is IAM's rate limit answer.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")
 }
 
 // params are a query-protocol request's form values.

@@ -1,6 +1,7 @@
 package logs
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -13,8 +14,8 @@ import (
 
 // Service is the stand-in's CloudWatch Logs.
 type Service struct {
+	awsproto.JSON
 	env awsproto.Env
-	ops map[string]handler
 
 	mu     sync.Mutex
 	groups map[string]*logGroup
@@ -59,45 +60,13 @@ func (k key) less(o key) bool { return k.ts < o.ts || k.ts == o.ts && k.seq < o.
 // New returns an empty CloudWatch Logs.
 func New(env awsproto.Env) *Service {
 	s := &Service{env: env, groups: map[string]*logGroup{}}
-	s.ops = s.handlers()
+	s.JSON = awsproto.JSON{Name: "logs", Ops: s.operations()}
 	return s
 }
 
-// Operation is the X-Amz-Target's operation (CreateLogGroup).
-func (s *Service) Operation(r *http.Request, _ []byte) string { return awsproto.JSONTarget(r) }
-
-// WriteError writes e as CloudWatch Logs does: JSON 1.1 with __type.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteJSONError(w, e)
-}
-
-// ThrottleError is CloudWatch Logs' throttling answer: ThrottlingException
-// with status 400.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
-}
-
-// ServeHTTP answers one CloudWatch Logs request, whose body the router has
-// already buffered.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := awsproto.JSONTarget(r)
-	h, ok := s.ops[op]
-	if !ok {
-		awsproto.WriteJSONError(w, awsproto.NotImplemented("logs", op))
-		return
-	}
-	out, err := h(r)
-	if err != nil {
-		awsproto.WriteJSONError(w, awsproto.AsError(err))
-		return
-	}
-	awsproto.WriteJSON(w, out)
-}
-
-type handler func(r *http.Request) (any, error)
-
-func (s *Service) handlers() map[string]handler {
-	return map[string]handler{
+// operations are CloudWatch Logs' operations by name.
+func (s *Service) operations() map[string]func([]byte) (any, error) {
+	return map[string]func([]byte) (any, error){
 		"CreateLogGroup":        decoded(s.createLogGroup),
 		"DescribeLogGroups":     decoded(s.describeLogGroups),
 		"DeleteLogGroup":        decoded(s.deleteLogGroup),
@@ -118,11 +87,11 @@ func (s *Service) handlers() map[string]handler {
 	}
 }
 
-// decoded adapts an operation taking its JSON input to a handler.
-func decoded[In any](op func(In) (any, error)) handler {
-	return func(r *http.Request) (any, error) {
+// decoded adapts an operation taking its JSON input.
+func decoded[In any](op func(In) (any, error)) func([]byte) (any, error) {
+	return func(body []byte) (any, error) {
 		var in In
-		if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
 			return nil, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "could not decode the request: %v", err)
 		}
 		return op(in)

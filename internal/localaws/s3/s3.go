@@ -17,6 +17,7 @@ import (
 
 // Service is the stand-in's S3. It serves HTTP in S3's REST-XML protocol.
 type Service struct {
+	awsproto.S3
 	env      awsproto.Env
 	endpoint func() string
 	backend  *s3mem.Backend
@@ -53,16 +54,6 @@ func New(env awsproto.Env, endpoint func() string) *Service {
 	}
 	s.own = s.handlers()
 	return s
-}
-
-// ThrottleError is S3's throttling answer: SlowDown with 503.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return &awsproto.Error{Code: "SlowDown", Message: "Please reduce your request rate.", Status: http.StatusServiceUnavailable}
-}
-
-// WriteError writes e as S3's REST-XML error.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteS3Error(w, e)
 }
 
 // Operation names the S3 operation of r from its method, whether it

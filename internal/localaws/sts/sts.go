@@ -1,18 +1,25 @@
 package sts
 
 import (
-	"net/http"
+	"net/url"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 )
 
 // Service is the stand-in's STS.
 type Service struct {
+	awsproto.Query
 	env awsproto.Env
 }
 
 // New returns the stand-in's STS for env's account.
-func New(env awsproto.Env) *Service { return &Service{env: env} }
+func New(env awsproto.Env) *Service {
+	s := &Service{env: env}
+	s.Query = awsproto.Query{Name: "STS", Namespace: awsproto.STSNamespace, Ops: map[string]func(url.Values) (any, error){
+		"GetCallerIdentity": s.getCallerIdentity,
+	}}
+	return s
+}
 
 type callerIdentity struct {
 	Arn     string
@@ -20,36 +27,12 @@ type callerIdentity struct {
 	Account string
 }
 
-// ServeHTTP answers one STS query-protocol request.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		awsproto.WriteQueryError(w, awsproto.Errorf(http.StatusBadRequest, "MalformedQueryString", "parse request: %v", err))
-		return
-	}
-	switch action := r.Form.Get("Action"); action {
-	case "GetCallerIdentity":
-		// The root user's ID is the account ID, as AWS reports it.
-		awsproto.WriteQuery(w, awsproto.STSNamespace, action, callerIdentity{
-			Arn:     "arn:aws:iam::" + s.env.Account + ":root",
-			UserId:  s.env.Account,
-			Account: s.env.Account,
-		})
-	default:
-		awsproto.WriteQueryError(w, awsproto.NotImplemented("STS", action))
-	}
-}
-
-// Operation is the request's Action.
-func (s *Service) Operation(r *http.Request, body []byte) string {
-	return awsproto.QueryAction(r, body)
-}
-
-// WriteError writes e as STS does.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteQueryError(w, e)
-}
-
-// ThrottleError is STS's rate limit answer.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")
+// getCallerIdentity answers as for the root user, whose ID is the account
+// ID, as AWS reports it.
+func (s *Service) getCallerIdentity(url.Values) (any, error) {
+	return callerIdentity{
+		Arn:     "arn:aws:iam::" + s.env.Account + ":root",
+		UserId:  s.env.Account,
+		Account: s.env.Account,
+	}, nil
 }

@@ -12,6 +12,7 @@ import (
 
 // Service is the stand-in's X-Ray.
 type Service struct {
+	awsproto.RESTJSON
 	env awsproto.Env
 
 	mu sync.RWMutex
@@ -23,8 +24,6 @@ type Service struct {
 	destination string
 
 	daemon daemonSlot
-
-	handlers map[string]func(*http.Request) (any, error)
 }
 
 // New returns an X-Ray with no traces and the Default sampling rule.
@@ -37,7 +36,12 @@ func New(env awsproto.Env) *Service {
 		destination: "XRay",
 	}
 	s.addDefaultRule()
-	s.handlers = map[string]func(*http.Request) (any, error){
+	s.RESTJSON = awsproto.RESTJSON{
+		Name:     "xray",
+		Routes:   routes(),
+		Throttle: awsproto.Errorf(http.StatusTooManyRequests, "ThrottledException", "Rate exceeded"),
+	}
+	s.Ops = map[string]func(*http.Request) (any, error){
 		"PutTraceSegments":              s.putTraceSegments,
 		"GetTraceSummaries":             s.getTraceSummaries,
 		"BatchGetTraces":                s.batchGetTraces,
@@ -55,87 +59,53 @@ func New(env awsproto.Env) *Service {
 	return s
 }
 
-// operations maps each REST path to its operation, as the SDK's serializers
-// spell them.
-var operations = map[string]string{
-	"/TraceSegments":                 "PutTraceSegments",
-	"/TraceSummaries":                "GetTraceSummaries",
-	"/Traces":                        "BatchGetTraces",
-	"/GetSamplingRules":              "GetSamplingRules",
-	"/SamplingTargets":               "GetSamplingTargets",
-	"/CreateSamplingRule":            "CreateSamplingRule",
-	"/UpdateSamplingRule":            "UpdateSamplingRule",
-	"/DeleteSamplingRule":            "DeleteSamplingRule",
-	"/GetTraceSegmentDestination":    "GetTraceSegmentDestination",
-	"/UpdateTraceSegmentDestination": "UpdateTraceSegmentDestination",
-	"/TagResource":                   "TagResource",
-	"/UntagResource":                 "UntagResource",
-	"/ListTagsForResource":           "ListTagsForResource",
-	"/CancelTraceRetrieval":          "CancelTraceRetrieval",
-	"/CreateGroup":                   "CreateGroup",
-	"/DeleteGroup":                   "DeleteGroup",
-	"/DeleteResourcePolicy":          "DeleteResourcePolicy",
-	"/EncryptionConfig":              "GetEncryptionConfig",
-	"/GetGroup":                      "GetGroup",
-	"/Groups":                        "GetGroups",
-	"/GetIndexingRules":              "GetIndexingRules",
-	"/Insight":                       "GetInsight",
-	"/InsightEvents":                 "GetInsightEvents",
-	"/InsightImpactGraph":            "GetInsightImpactGraph",
-	"/InsightSummaries":              "GetInsightSummaries",
-	"/GetRetrievedTracesGraph":       "GetRetrievedTracesGraph",
-	"/SamplingStatisticSummaries":    "GetSamplingStatisticSummaries",
-	"/ServiceGraph":                  "GetServiceGraph",
-	"/TimeSeriesServiceStatistics":   "GetTimeSeriesServiceStatistics",
-	"/TraceGraph":                    "GetTraceGraph",
-	"/ListResourcePolicies":          "ListResourcePolicies",
-	"/ListRetrievedTraces":           "ListRetrievedTraces",
-	"/PutEncryptionConfig":           "PutEncryptionConfig",
-	"/PutResourcePolicy":             "PutResourcePolicy",
-	"/TelemetryRecords":              "PutTelemetryRecords",
-	"/StartTraceRetrieval":           "StartTraceRetrieval",
-	"/UpdateGroup":                   "UpdateGroup",
-	"/UpdateIndexingRule":            "UpdateIndexingRule",
-}
-
-// Operation names the operation by the request's path.
-func (s *Service) Operation(r *http.Request, _ []byte) string {
-	return operations[r.URL.Path]
-}
-
-// WriteError writes a REST-JSON error, as X-Ray sends it.
-func (s *Service) WriteError(w http.ResponseWriter, _ *http.Request, e *awsproto.Error) {
-	awsproto.WriteRESTJSONError(w, e)
-}
-
-// ThrottleError is X-Ray's throttling error.
-func (s *Service) ThrottleError() *awsproto.Error {
-	return awsproto.Errorf(http.StatusTooManyRequests, "ThrottledException", "Rate exceeded")
-}
+// routes names each X-Ray operation by its REST path, as the SDK's
+// serializers spell them; every one is a POST.
+var routes = sync.OnceValue(func() map[string]string {
+	return map[string]string{
+		"POST /TraceSegments":                 "PutTraceSegments",
+		"POST /TraceSummaries":                "GetTraceSummaries",
+		"POST /Traces":                        "BatchGetTraces",
+		"POST /GetSamplingRules":              "GetSamplingRules",
+		"POST /SamplingTargets":               "GetSamplingTargets",
+		"POST /CreateSamplingRule":            "CreateSamplingRule",
+		"POST /UpdateSamplingRule":            "UpdateSamplingRule",
+		"POST /DeleteSamplingRule":            "DeleteSamplingRule",
+		"POST /GetTraceSegmentDestination":    "GetTraceSegmentDestination",
+		"POST /UpdateTraceSegmentDestination": "UpdateTraceSegmentDestination",
+		"POST /TagResource":                   "TagResource",
+		"POST /UntagResource":                 "UntagResource",
+		"POST /ListTagsForResource":           "ListTagsForResource",
+		"POST /CancelTraceRetrieval":          "CancelTraceRetrieval",
+		"POST /CreateGroup":                   "CreateGroup",
+		"POST /DeleteGroup":                   "DeleteGroup",
+		"POST /DeleteResourcePolicy":          "DeleteResourcePolicy",
+		"POST /EncryptionConfig":              "GetEncryptionConfig",
+		"POST /GetGroup":                      "GetGroup",
+		"POST /Groups":                        "GetGroups",
+		"POST /GetIndexingRules":              "GetIndexingRules",
+		"POST /Insight":                       "GetInsight",
+		"POST /InsightEvents":                 "GetInsightEvents",
+		"POST /InsightImpactGraph":            "GetInsightImpactGraph",
+		"POST /InsightSummaries":              "GetInsightSummaries",
+		"POST /GetRetrievedTracesGraph":       "GetRetrievedTracesGraph",
+		"POST /SamplingStatisticSummaries":    "GetSamplingStatisticSummaries",
+		"POST /ServiceGraph":                  "GetServiceGraph",
+		"POST /TimeSeriesServiceStatistics":   "GetTimeSeriesServiceStatistics",
+		"POST /TraceGraph":                    "GetTraceGraph",
+		"POST /ListResourcePolicies":          "ListResourcePolicies",
+		"POST /ListRetrievedTraces":           "ListRetrievedTraces",
+		"POST /PutEncryptionConfig":           "PutEncryptionConfig",
+		"POST /PutResourcePolicy":             "PutResourcePolicy",
+		"POST /TelemetryRecords":              "PutTelemetryRecords",
+		"POST /StartTraceRetrieval":           "StartTraceRetrieval",
+		"POST /UpdateGroup":                   "UpdateGroup",
+		"POST /UpdateIndexingRule":            "UpdateIndexingRule",
+	}
+})
 
 func invalidRequest(format string, a ...any) *awsproto.Error {
 	return awsproto.Errorf(http.StatusBadRequest, "InvalidRequestException", format, a...)
-}
-
-// ServeHTTP answers one X-Ray API call; the operation is the request's path.
-func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	op := operations[r.URL.Path]
-	if r.Method != http.MethodPost || op == "" {
-		s.WriteError(w, r, awsproto.Errorf(http.StatusNotFound, "UnknownOperationException",
-			"batchxray local's X-Ray has no operation at %s %s", r.Method, r.URL.Path))
-		return
-	}
-	h, ok := s.handlers[op]
-	if !ok {
-		s.WriteError(w, r, awsproto.NotImplemented("xray", op))
-		return
-	}
-	out, err := h(r)
-	if err != nil {
-		s.WriteError(w, r, awsproto.AsError(err))
-		return
-	}
-	awsproto.WriteRESTJSON(w, out)
 }
 
 // decode reads a request body into v; an unreadable body is the caller's
