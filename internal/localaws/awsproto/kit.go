@@ -56,14 +56,14 @@ func (p JSON) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteJSONError(w, NotImplemented(p.Name, op))
 		return
 	}
-	body, err := readBody(r)
+	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		WriteJSONError(w, err)
+		WriteJSONError(w, Errorf(http.StatusBadRequest, "SerializationException", "read request body: %v", err))
 		return
 	}
-	out, herr := h(body)
-	if herr != nil {
-		WriteJSONError(w, AsError(herr))
+	out, err := h(body)
+	if err != nil {
+		WriteJSONError(w, AsError(err))
 		return
 	}
 	WriteJSON(w, out)
@@ -222,12 +222,4 @@ func (S3) WriteError(w http.ResponseWriter, _ *http.Request, e *Error) { WriteS3
 // ThrottleError is S3's SlowDown (503).
 func (S3) ThrottleError() *Error {
 	return &Error{Code: "SlowDown", Message: "Please reduce your request rate.", Status: http.StatusServiceUnavailable}
-}
-
-func readBody(r *http.Request) ([]byte, *Error) {
-	b, err := io.ReadAll(r.Body)
-	if err != nil {
-		return nil, Errorf(http.StatusBadRequest, "SerializationException", "read request body: %v", err)
-	}
-	return b, nil
 }
