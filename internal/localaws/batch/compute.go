@@ -2,7 +2,6 @@ package batch
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -24,7 +23,7 @@ const (
 // namePattern is Batch's rule for compute environment, job queue, job
 // definition and job names: up to 128 letters, digits, hyphens and
 // underscores.
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
+var namePattern = awsproto.Pattern(`^[A-Za-z0-9_-]{1,128}$`)
 
 type computeEnv struct {
 	d computeEnvironmentDetail
@@ -81,7 +80,7 @@ type createComputeEnvironmentInput struct {
 func validState(state string) bool { return state == stateEnabled || state == stateDisabled }
 
 func (s *Service) createComputeEnvironment(in *createComputeEnvironmentInput) (any, error) {
-	if !namePattern.MatchString(in.ComputeEnvironmentName) {
+	if !namePattern().MatchString(in.ComputeEnvironmentName) {
 		return nil, clientError("computeEnvironmentName must be 1 to 128 characters long and contain only letters, numbers, hyphens (-) and underscores (_)")
 	}
 	if in.Type != "MANAGED" && in.Type != "UNMANAGED" {

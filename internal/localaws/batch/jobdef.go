@@ -51,7 +51,7 @@ func validateTimeout(t *jobTimeout) error {
 }
 
 func (s *Service) registerJobDefinition(in *registerJobDefinitionInput) (any, error) {
-	if !namePattern.MatchString(in.JobDefinitionName) {
+	if !namePattern().MatchString(in.JobDefinitionName) {
 		return nil, clientError("jobDefinitionName must be 1 to 128 characters long and contain only letters, numbers, hyphens (-) and underscores (_)")
 	}
 	switch in.Type {

@@ -2,7 +2,6 @@ package batch
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,7 +37,7 @@ const (
 
 // jobNamePattern: up to 128 letters, digits, hyphens and underscores,
 // starting with a letter or digit.
-var jobNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+var jobNamePattern = awsproto.Pattern(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
 
 type job struct {
 	d   jobDetail
@@ -114,7 +113,7 @@ type submitJobInput struct {
 }
 
 func (s *Service) submitJob(in *submitJobInput) (any, error) {
-	if !jobNamePattern.MatchString(in.JobName) {
+	if !jobNamePattern().MatchString(in.JobName) {
 		return nil, clientError("jobName must be 1 to 128 characters long, start with a letter or number, and contain only letters, numbers, hyphens (-) and underscores (_)")
 	}
 	size := int32(0)

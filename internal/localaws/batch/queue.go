@@ -65,7 +65,7 @@ func (s *Service) resolveOrder(order []computeEnvironmentOrder) ([]computeEnviro
 }
 
 func (s *Service) createJobQueue(in *createJobQueueInput) (any, error) {
-	if !namePattern.MatchString(in.JobQueueName) {
+	if !namePattern().MatchString(in.JobQueueName) {
 		return nil, clientError("jobQueueName must be 1 to 128 characters long and contain only letters, numbers, hyphens (-) and underscores (_)")
 	}
 	if in.Priority == nil {

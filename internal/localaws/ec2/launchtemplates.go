@@ -3,7 +3,6 @@ package ec2
 import (
 	"encoding/base64"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -80,8 +79,8 @@ type tagSpecXML struct {
 
 // EC2's launch template rules.
 var (
-	templateNameRE = regexp.MustCompile(`^[a-zA-Z0-9().\-/_]{3,128}$`)
-	templateIDRE   = regexp.MustCompile(`^lt-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	templateNameRE = awsproto.Pattern(`^[a-zA-Z0-9().\-/_]{3,128}$`)
+	templateIDRE   = awsproto.Pattern(`^lt-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
 
 const maxUserData = 16384 // bytes, once decoded
@@ -247,7 +246,7 @@ func templateNameNotFound(name string) *awsproto.Error {
 // templateByID tells a malformed ID from a missing one. The caller holds
 // s.mu.
 func (s *Service) templateByID(id string) (*launchTemplate, error) {
-	if !templateIDRE.MatchString(id) {
+	if !templateIDRE().MatchString(id) {
 		return nil, awsErr(http.StatusBadRequest, "InvalidLaunchTemplateId.Malformed", "The specified ID for the launch template, %s, is not valid. Check the ID and try again.", id)
 	}
 	t, ok := s.templates[id]
@@ -357,7 +356,7 @@ func (s *Service) createLaunchTemplate(p params) (any, error) {
 	if name == "" {
 		return nil, missingParameter("launchTemplateName")
 	}
-	if !templateNameRE.MatchString(name) {
+	if !templateNameRE().MatchString(name) {
 		return nil, awsErr(http.StatusBadRequest, "InvalidLaunchTemplateName.MalformedException",
 			"A launch template name must be between 3 and 128 characters, and may contain letters, numbers, and the following characters: - ( ) . / _.")
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -51,11 +50,11 @@ func (r rule) same(o rule) bool {
 func eqPort(a, b *int) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
 
 // groupIDRE is a well-formed security group ID (8 or 17 hex digits).
-var groupIDRE = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+var groupIDRE = awsproto.Pattern(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // groupCharsRE is what EC2 accepts in a VPC security group's name and
 // description.
-var groupCharsRE = regexp.MustCompile(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$`)
+var groupCharsRE = awsproto.Pattern(`^[a-zA-Z0-9 ._\-:/()#,@\[\]+=&;{}!$*]*$`)
 
 func malformedGroupID(id string) *awsproto.Error {
 	return awsErr(http.StatusBadRequest, "InvalidGroupId.Malformed", "Invalid id: \"%s\" (expecting \"sg-...\")", id)
@@ -68,7 +67,7 @@ func groupNotFound(id string) *awsproto.Error {
 // groupByID finds a group, telling a malformed ID from a missing one. The
 // caller holds s.mu.
 func (s *Service) groupByID(id string) (*securityGroup, error) {
-	if !groupIDRE.MatchString(id) {
+	if !groupIDRE().MatchString(id) {
 		return nil, malformedGroupID(id)
 	}
 	g, ok := s.groups[id]
@@ -105,7 +104,7 @@ func validGroupText(param, v string) error {
 	switch {
 	case len(v) > 255:
 		return invalidParameterValue("Value (%s) for parameter %s is invalid. It may be up to 255 characters.", v, param)
-	case !groupCharsRE.MatchString(v):
+	case !groupCharsRE().MatchString(v):
 		return invalidParameterValue("Value (%s) for parameter %s is invalid. Character sets beyond ASCII are not supported.", v, param)
 	}
 	return nil
@@ -415,7 +414,7 @@ func (s *Service) parseRules(p params, egress bool) ([]rule, error) {
 			return nil, err
 		}
 		add := func(pr peer, desc string) error {
-			if len(desc) > 255 || !groupCharsRE.MatchString(desc) {
+			if len(desc) > 255 || !groupCharsRE().MatchString(desc) {
 				return invalidParameterValue("Invalid rule description. Valid descriptions are strings less than 256 characters from the following set:  a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*")
 			}
 			out = append(out, rule{egress: egress, protocol: proto, from: from, to: to, peer: pr, description: desc})

@@ -90,7 +90,7 @@ func newID(prefix string) string {
 }
 
 // idRE matches a well-formed ID of any EC2 resource type.
-var idRE = regexp.MustCompile(`^[a-z]+(-[a-z]+)*-([0-9a-f]{8}|[0-9a-f]{17})$`)
+var idRE = awsproto.Pattern(`^[a-z]+(-[a-z]+)*-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 func (s *Service) now() string { return s.env.Clock.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
 

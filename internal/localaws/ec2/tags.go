@@ -23,7 +23,7 @@ func resourceType(id string) string {
 // checkResource answers the error EC2 gives for tagging id when it does not
 // exist. The caller holds s.mu.
 func (s *Service) checkResource(id string) error {
-	if !idRE.MatchString(id) {
+	if !idRE().MatchString(id) {
 		return awsErr(http.StatusBadRequest, "InvalidID", "The ID '%s' is not valid", id)
 	}
 	switch resourceType(id) {

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"sort"
 	"time"
 
@@ -107,9 +106,9 @@ func (r *repository) sortedImages() []*image {
 	return imgs
 }
 
-var digestPattern = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
+var digestPattern = awsproto.Pattern(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$`)
 
-func isDigest(ref string) bool { return digestPattern.MatchString(ref) }
+func isDigest(ref string) bool { return digestPattern().MatchString(ref) }
 
 type imageID struct {
 	ImageDigest string `json:"imageDigest,omitempty"`

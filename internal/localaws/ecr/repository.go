@@ -5,7 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
-	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -68,10 +68,10 @@ func (s *Service) out(r *repository) repositoryOut {
 }
 
 // repositoryName is ECR's rule for repository names.
-var repositoryName = regexp.MustCompile(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+var repositoryName = awsproto.Pattern(`^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
 
 func validName(name string) *awsproto.Error {
-	if len(name) < 2 || len(name) > 256 || !repositoryName.MatchString(name) {
+	if len(name) < 2 || len(name) > 256 || !repositoryName().MatchString(name) {
 		return invalidParameter("Invalid parameter at 'repositoryName' failed to satisfy constraint: "+
 			"'must satisfy regular expression '(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*' "+
 			"and be between 2 and 256 characters long' (got %q)", name)
@@ -95,10 +95,10 @@ func repoNotFound(account, name string) *awsproto.Error {
 		"The repository with name '%s' does not exist in the registry with id '%s'", name, account)
 }
 
-var mutabilities = map[string]bool{"MUTABLE": true, "IMMUTABLE": true, "MUTABLE_WITH_EXCLUSION": true, "IMMUTABLE_WITH_EXCLUSION": true}
+var mutabilities = []string{"MUTABLE", "IMMUTABLE", "MUTABLE_WITH_EXCLUSION", "IMMUTABLE_WITH_EXCLUSION"}
 
 func validMutability(m string) *awsproto.Error {
-	if !mutabilities[m] {
+	if !slices.Contains(mutabilities, m) {
 		return invalidParameter("Invalid parameter at 'imageTagMutability' failed to satisfy constraint: 'Member must satisfy enum value set: [MUTABLE, IMMUTABLE, MUTABLE_WITH_EXCLUSION, IMMUTABLE_WITH_EXCLUSION]'")
 	}
 	return nil

@@ -3,6 +3,7 @@ package iam
 import (
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,23 +28,25 @@ func date(s string) time.Time {
 
 // The IDs are the stand-in's own (AWS's are not part of any contract), in
 // IAM's ANPA form.
-var managedPolicies = []managedPolicy{
-	{name: "AmazonEC2ContainerServiceforEC2Role", path: "/service-role/", id: "ANPAJLYJCVHC7TQHCSQDS", version: "v8",
-		description: "Default policy for the Amazon EC2 Role for Amazon EC2 Container Service.",
-		created:     date("2015-03-19"), updated: date("2025-07-29")},
-	{name: "AWSXRayDaemonWriteAccess", path: "/", id: "ANPAIOE47TSUSLMMRDUVG", version: "v1",
-		description: "Allow the AWS X-Ray Daemon to relay raw trace segments data to the service's API and retrieve sampling data (rules, targets, etc.) to be used by the X-Ray SDK.",
-		created:     date("2018-08-28"), updated: date("2018-08-28")},
-	{name: "AmazonECSTaskExecutionRolePolicy", path: "/service-role/", id: "ANPAJG4T4G4PV56DE72PY", version: "v1",
-		description: "Provides access to other AWS service resources that are required to run Amazon ECS tasks",
-		created:     date("2017-11-16"), updated: date("2017-11-16")},
-	{name: "AmazonS3ReadOnlyAccess", path: "/", id: "ANPAIZTJ4DXE7G6AGAE6M", version: "v3",
-		description: "Provides read only access to all buckets via the AWS Management Console.",
-		created:     date("2015-02-06"), updated: date("2023-08-10")},
-}
+var managedPolicies = sync.OnceValue(func() []managedPolicy {
+	return []managedPolicy{
+		{name: "AmazonEC2ContainerServiceforEC2Role", path: "/service-role/", id: "ANPAJLYJCVHC7TQHCSQDS", version: "v8",
+			description: "Default policy for the Amazon EC2 Role for Amazon EC2 Container Service.",
+			created:     date("2015-03-19"), updated: date("2025-07-29")},
+		{name: "AWSXRayDaemonWriteAccess", path: "/", id: "ANPAIOE47TSUSLMMRDUVG", version: "v1",
+			description: "Allow the AWS X-Ray Daemon to relay raw trace segments data to the service's API and retrieve sampling data (rules, targets, etc.) to be used by the X-Ray SDK.",
+			created:     date("2018-08-28"), updated: date("2018-08-28")},
+		{name: "AmazonECSTaskExecutionRolePolicy", path: "/service-role/", id: "ANPAJG4T4G4PV56DE72PY", version: "v1",
+			description: "Provides access to other AWS service resources that are required to run Amazon ECS tasks",
+			created:     date("2017-11-16"), updated: date("2017-11-16")},
+		{name: "AmazonS3ReadOnlyAccess", path: "/", id: "ANPAIZTJ4DXE7G6AGAE6M", version: "v3",
+			description: "Provides read only access to all buckets via the AWS Management Console.",
+			created:     date("2015-02-06"), updated: date("2023-08-10")},
+	}
+})
 
 func findManaged(arn string) (managedPolicy, bool) {
-	for _, m := range managedPolicies {
+	for _, m := range managedPolicies() {
 		if m.arn() == arn {
 			return m, true
 		}

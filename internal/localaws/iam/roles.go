@@ -100,7 +100,7 @@ func (s *Service) createRole(p params) (any, error) {
 	if len(desc) > maxDescription {
 		return nil, constraintError(desc, "description", "must have length less than or equal to 1000")
 	}
-	if !descriptionPattern.MatchString(desc) {
+	if !descriptionPattern().MatchString(desc) {
 		return nil, constraintError(desc, "description", `must satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
 	}
 	maxSession := minSessionDuration

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -18,13 +17,13 @@ import (
 
 // IAM's documented parameter constraints.
 var (
-	namePattern       = regexp.MustCompile(`^[\w+=,.@-]+$`)
-	pathPattern       = regexp.MustCompile(`^(/|/[\x21-\x7F]+/)$`)
-	pathPrefixPattern = regexp.MustCompile(`^/[\x21-\x7F]*$`)
+	namePattern       = awsproto.Pattern(`^[\w+=,.@-]+$`)
+	pathPattern       = awsproto.Pattern(`^(/|/[\x21-\x7F]+/)$`)
+	pathPrefixPattern = awsproto.Pattern(`^/[\x21-\x7F]*$`)
 	// descriptionPattern is IAM's [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*.
-	descriptionPattern = regexp.MustCompile(`^[\t\n\r\x{20}-\x{7E}\x{A1}-\x{FF}]*$`)
-	tagKeyPattern      = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
-	tagValuePattern    = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	descriptionPattern = awsproto.Pattern(`^[\t\n\r\x{20}-\x{7E}\x{A1}-\x{FF}]*$`)
+	tagKeyPattern      = awsproto.Pattern(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValuePattern    = awsproto.Pattern(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // IAM's quotas that the stand-in enforces.
@@ -81,7 +80,7 @@ func checkName(field, name string, max int) error {
 		return validationError("1 validation error detected: Value null at '%s' failed to satisfy constraint: Member must not be null", field)
 	case len(name) > max:
 		return constraintError(name, field, fmt.Sprintf("must have length less than or equal to %d", max))
-	case !namePattern.MatchString(name):
+	case !namePattern().MatchString(name):
 		return constraintError(name, field, `must satisfy regular expression pattern: [\w+=,.@-]+`)
 	}
 	return nil
@@ -94,7 +93,7 @@ func checkPath(path string) error {
 		return nil
 	case len(path) > maxPath:
 		return constraintError(path, "path", fmt.Sprintf("must have length less than or equal to %d", maxPath))
-	case !pathPattern.MatchString(path):
+	case !pathPattern().MatchString(path):
 		return constraintError(path, "path", `must satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007F]+\u002F)`)
 	}
 	return nil
@@ -106,7 +105,7 @@ func checkPathPrefix(prefix string) error {
 		return nil
 	case len(prefix) > maxPath:
 		return constraintError(prefix, "pathPrefix", fmt.Sprintf("must have length less than or equal to %d", maxPath))
-	case !pathPrefixPattern.MatchString(prefix):
+	case !pathPrefixPattern().MatchString(prefix):
 		return constraintError(prefix, "pathPrefix", `must satisfy regular expression pattern: \u002F[\u0021-\u007F]*`)
 	}
 	return nil
@@ -123,9 +122,9 @@ func checkTags(existing, add []tag, resource string) ([]tag, error) {
 			return nil, constraintError(t.Key, "tags.member.key", "must have length between 1 and 128")
 		case len(t.Value) > 256:
 			return nil, constraintError(t.Value, "tags.member.value", "must have length less than or equal to 256")
-		case !tagKeyPattern.MatchString(t.Key):
+		case !tagKeyPattern().MatchString(t.Key):
 			return nil, constraintError(t.Key, "tags.member.key", `must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
-		case !tagValuePattern.MatchString(t.Value):
+		case !tagValuePattern().MatchString(t.Value):
 			return nil, constraintError(t.Value, "tags.member.value", `must satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
 		case strings.HasPrefix(strings.ToLower(t.Key), "aws:"):
 			return nil, invalidInput("User is not authorized to perform AWS tag operations: the aws: prefix is reserved")

@@ -3,11 +3,12 @@ package logs
 import (
 	"encoding/base64"
 	"maps"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 )
 
 // CloudWatch Logs' documented name syntax.
@@ -15,9 +16,9 @@ var (
 	// Lengths are checked apart from the patterns: a bounded repetition
 	// such as {1,512} compiles to 512 copies, which cost every batchxray
 	// command 30 ms and 15 MB at start-up.
-	groupNameRE  = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]+$`)
-	streamNameRE = regexp.MustCompile(`^[^:*]+$`)
-	tagRE        = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	groupNameRE  = awsproto.Pattern(`^[.\-_/#A-Za-z0-9]+$`)
+	streamNameRE = awsproto.Pattern(`^[^:*]+$`)
+	tagRE        = awsproto.Pattern(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // retentionDays are the only values PutRetentionPolicy accepts.
@@ -58,10 +59,10 @@ func (s *Service) nameFromIdentifier(id string) string {
 
 func validateTags(tags map[string]string) error {
 	for k, v := range tags {
-		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagRE.MatchString(k) || strings.HasPrefix(k, "aws:") {
+		if n := utf8.RuneCountInString(k); n < 1 || n > 128 || !tagRE().MatchString(k) || strings.HasPrefix(k, "aws:") {
 			return invalidParameter("Invalid tag key %q: 1 to 128 letters, digits, spaces or _.:/=+-@, not starting with aws:.", k)
 		}
-		if utf8.RuneCountInString(v) > 256 || !tagRE.MatchString(v) {
+		if utf8.RuneCountInString(v) > 256 || !tagRE().MatchString(v) {
 			return invalidParameter("Invalid tag value %q for key %q: up to 256 letters, digits, spaces or _.:/=+-@.", v, k)
 		}
 	}
@@ -75,7 +76,7 @@ type createLogGroupInput struct {
 }
 
 func (s *Service) createLogGroup(in createLogGroupInput) (any, error) {
-	if n := len(in.LogGroupName); n < 1 || n > 512 || !groupNameRE.MatchString(in.LogGroupName) {
+	if n := len(in.LogGroupName); n < 1 || n > 512 || !groupNameRE().MatchString(in.LogGroupName) {
 		return nil, invalidParameter("1 validation error detected: Value '%s' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+ and have length 1 to 512", in.LogGroupName)
 	}
 	if err := validateTags(in.Tags); err != nil {
@@ -196,7 +197,7 @@ type streamInput struct {
 }
 
 func (s *Service) createLogStream(in streamInput) (any, error) {
-	if n := utf8.RuneCountInString(in.LogStreamName); n < 1 || n > 512 || !streamNameRE.MatchString(in.LogStreamName) {
+	if n := utf8.RuneCountInString(in.LogStreamName); n < 1 || n > 512 || !streamNameRE().MatchString(in.LogStreamName) {
 		return nil, invalidParameter("1 validation error detected: Value '%s' at 'logStreamName' failed to satisfy constraint: Member must satisfy regular expression pattern: [^:*]* and have length 1 to 512", in.LogStreamName)
 	}
 	s.mu.Lock()

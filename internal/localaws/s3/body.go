@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 )
@@ -127,15 +128,24 @@ func decodeAWSChunked(b []byte) (data []byte, trailers http.Header, err error) {
 }
 
 // crc64NVME is the CRC-64/NVME table (the reversed polynomial).
-var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
+var crc64NVME = sync.OnceValue(func() *crc64.Table { return crc64.MakeTable(0x9a6c9329ac4bc9b5) })
 
-// checksums are S3's flexible checksum algorithms by header suffix.
-var checksums = map[string]func() hash.Hash{
-	"crc32":     func() hash.Hash { return crc32.NewIEEE() },
-	"crc32c":    func() hash.Hash { return crc32.New(crc32.MakeTable(crc32.Castagnoli)) },
-	"crc64nvme": func() hash.Hash { return crc64.New(crc64NVME) },
-	"sha1":      sha1.New,
-	"sha256":    sha256.New,
+// newChecksum returns the hash of one of S3's flexible checksum algorithms
+// by its header suffix, or nil for a suffix that names none.
+func newChecksum(alg string) hash.Hash {
+	switch alg {
+	case "crc32":
+		return crc32.NewIEEE()
+	case "crc32c":
+		return crc32.New(crc32.MakeTable(crc32.Castagnoli))
+	case "crc64nvme":
+		return crc64.New(crc64NVME())
+	case "sha1":
+		return sha1.New()
+	case "sha256":
+		return sha256.New()
+	}
+	return nil
 }
 
 func checkDigests(h http.Header, body []byte) *awsproto.Error {
@@ -150,11 +160,13 @@ func checkDigests(h http.Header, body []byte) *awsproto.Error {
 	}
 	for k := range h {
 		alg, ok := strings.CutPrefix(strings.ToLower(k), "x-amz-checksum-")
-		newHash := checksums[alg]
-		if !ok || newHash == nil {
+		if !ok {
 			continue
 		}
-		sum := newHash()
+		sum := newChecksum(alg)
+		if sum == nil {
+			continue
+		}
 		sum.Write(body)
 		if got := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != h.Get(k) {
 			return awsproto.Errorf(http.StatusBadRequest, "BadDigest",

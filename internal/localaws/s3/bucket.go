@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/johannesboyne/gofakes3"
@@ -283,7 +284,7 @@ func (s *Service) deletePublicAccessBlock(w http.ResponseWriter, _ *http.Request
 }
 
 // sseAlgorithms are the default encryption algorithms S3 accepts.
-var sseAlgorithms = map[string]bool{"AES256": true, "aws:kms": true, "aws:kms:dsse": true}
+var sseAlgorithms = []string{"AES256", "aws:kms", "aws:kms:dsse"}
 
 func (s *Service) putBucketEncryption(w http.ResponseWriter, r *http.Request, name string) *awsproto.Error {
 	var in encryption
@@ -294,7 +295,7 @@ func (s *Service) putBucketEncryption(w http.ResponseWriter, r *http.Request, na
 		return malformedXML(fmt.Errorf("want exactly one Rule, got %d", len(in.Rules)))
 	}
 	rule := in.Rules[0]
-	if !sseAlgorithms[rule.Algorithm] {
+	if !slices.Contains(sseAlgorithms, rule.Algorithm) {
 		return malformedXML(fmt.Errorf("unknown SSEAlgorithm %q", rule.Algorithm))
 	}
 	if rule.KMSMasterKeyID != "" && rule.Algorithm == "AES256" {

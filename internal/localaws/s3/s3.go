@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 
@@ -77,7 +76,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if !forwarded[op] {
+	if !forwarded()[op] {
 		s.WriteError(w, r, awsproto.NotImplemented("s3", op))
 		return
 	}
@@ -117,14 +116,16 @@ func (s *Service) handlers() map[string]handler {
 }
 
 // forwarded are the operations gofakes3 answers as S3 does.
-var forwarded = map[string]bool{
-	"ListBuckets": true, "ListObjects": true, "ListObjectsV2": true, "ListObjectVersions": true,
-	"GetBucketVersioning": true, "PutBucketVersioning": true,
-	"GetObject": true, "HeadObject": true, "PutObject": true, "CopyObject": true,
-	"DeleteObject": true, "DeleteObjects": true,
-	"CreateMultipartUpload": true, "UploadPart": true, "ListParts": true,
-	"CompleteMultipartUpload": true, "AbortMultipartUpload": true, "ListMultipartUploads": true,
-}
+var forwarded = sync.OnceValue(func() map[string]bool {
+	return map[string]bool{
+		"ListBuckets": true, "ListObjects": true, "ListObjectsV2": true, "ListObjectVersions": true,
+		"GetBucketVersioning": true, "PutBucketVersioning": true,
+		"GetObject": true, "HeadObject": true, "PutObject": true, "CopyObject": true,
+		"DeleteObject": true, "DeleteObjects": true,
+		"CreateMultipartUpload": true, "UploadPart": true, "ListParts": true,
+		"CompleteMultipartUpload": true, "AbortMultipartUpload": true, "ListMultipartUploads": true,
+	}
+})
 
 // target is the bucket and key r addresses: from the host when it is a
 // subdomain of a known S3 host (virtual-host style), else from the path.
@@ -172,48 +173,52 @@ func crud(get, put, del string) map[string]string {
 
 // bucketSubresources are checked in order, so that the one that selects
 // the operation wins when a request carries several query parameters.
-var bucketSubresources = []subresource{
-	{"tagging", crud("GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging")},
-	{"publicAccessBlock", crud("GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock")},
-	{"encryption", crud("GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption")},
-	{"location", crud("GetBucketLocation", "", "")},
-	{"versioning", crud("GetBucketVersioning", "PutBucketVersioning", "")},
-	{"versions", crud("ListObjectVersions", "", "")},
-	{"uploads", crud("ListMultipartUploads", "", "")},
-	{"delete", map[string]string{http.MethodPost: "DeleteObjects"}},
-	{"policy", crud("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy")},
-	{"policyStatus", crud("GetBucketPolicyStatus", "", "")},
-	{"acl", crud("GetBucketAcl", "PutBucketAcl", "")},
-	{"cors", crud("GetBucketCors", "PutBucketCors", "DeleteBucketCors")},
-	{"lifecycle", crud("GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle")},
-	{"ownershipControls", crud("GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls")},
-	{"notification", crud("GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "")},
-	{"website", crud("GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite")},
-	{"logging", crud("GetBucketLogging", "PutBucketLogging", "")},
-	{"replication", crud("GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication")},
-	{"object-lock", crud("GetObjectLockConfiguration", "PutObjectLockConfiguration", "")},
-	{"accelerate", crud("GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "")},
-	{"requestPayment", crud("GetBucketRequestPayment", "PutBucketRequestPayment", "")},
-	{"analytics", crud("GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration")},
-	{"metrics", crud("GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration", "DeleteBucketMetricsConfiguration")},
-	{"inventory", crud("GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration")},
-	{"intelligent-tiering", crud("GetBucketIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration")},
-	{"metadataTable", crud("GetBucketMetadataTableConfiguration", "", "DeleteBucketMetadataTableConfiguration")},
-}
+var bucketSubresources = sync.OnceValue(func() []subresource {
+	return []subresource{
+		{"tagging", crud("GetBucketTagging", "PutBucketTagging", "DeleteBucketTagging")},
+		{"publicAccessBlock", crud("GetPublicAccessBlock", "PutPublicAccessBlock", "DeletePublicAccessBlock")},
+		{"encryption", crud("GetBucketEncryption", "PutBucketEncryption", "DeleteBucketEncryption")},
+		{"location", crud("GetBucketLocation", "", "")},
+		{"versioning", crud("GetBucketVersioning", "PutBucketVersioning", "")},
+		{"versions", crud("ListObjectVersions", "", "")},
+		{"uploads", crud("ListMultipartUploads", "", "")},
+		{"delete", map[string]string{http.MethodPost: "DeleteObjects"}},
+		{"policy", crud("GetBucketPolicy", "PutBucketPolicy", "DeleteBucketPolicy")},
+		{"policyStatus", crud("GetBucketPolicyStatus", "", "")},
+		{"acl", crud("GetBucketAcl", "PutBucketAcl", "")},
+		{"cors", crud("GetBucketCors", "PutBucketCors", "DeleteBucketCors")},
+		{"lifecycle", crud("GetBucketLifecycleConfiguration", "PutBucketLifecycleConfiguration", "DeleteBucketLifecycle")},
+		{"ownershipControls", crud("GetBucketOwnershipControls", "PutBucketOwnershipControls", "DeleteBucketOwnershipControls")},
+		{"notification", crud("GetBucketNotificationConfiguration", "PutBucketNotificationConfiguration", "")},
+		{"website", crud("GetBucketWebsite", "PutBucketWebsite", "DeleteBucketWebsite")},
+		{"logging", crud("GetBucketLogging", "PutBucketLogging", "")},
+		{"replication", crud("GetBucketReplication", "PutBucketReplication", "DeleteBucketReplication")},
+		{"object-lock", crud("GetObjectLockConfiguration", "PutObjectLockConfiguration", "")},
+		{"accelerate", crud("GetBucketAccelerateConfiguration", "PutBucketAccelerateConfiguration", "")},
+		{"requestPayment", crud("GetBucketRequestPayment", "PutBucketRequestPayment", "")},
+		{"analytics", crud("GetBucketAnalyticsConfiguration", "PutBucketAnalyticsConfiguration", "DeleteBucketAnalyticsConfiguration")},
+		{"metrics", crud("GetBucketMetricsConfiguration", "PutBucketMetricsConfiguration", "DeleteBucketMetricsConfiguration")},
+		{"inventory", crud("GetBucketInventoryConfiguration", "PutBucketInventoryConfiguration", "DeleteBucketInventoryConfiguration")},
+		{"intelligent-tiering", crud("GetBucketIntelligentTieringConfiguration", "PutBucketIntelligentTieringConfiguration", "DeleteBucketIntelligentTieringConfiguration")},
+		{"metadataTable", crud("GetBucketMetadataTableConfiguration", "", "DeleteBucketMetadataTableConfiguration")},
+	}
+})
 
-var objectSubresources = []subresource{
-	{"uploadId", map[string]string{http.MethodGet: "ListParts", http.MethodPut: "UploadPart", http.MethodPost: "CompleteMultipartUpload", http.MethodDelete: "AbortMultipartUpload"}},
-	{"uploads", map[string]string{http.MethodPost: "CreateMultipartUpload"}},
-	{"tagging", crud("GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging")},
-	{"acl", crud("GetObjectAcl", "PutObjectAcl", "")},
-	{"retention", crud("GetObjectRetention", "PutObjectRetention", "")},
-	{"legal-hold", crud("GetObjectLegalHold", "PutObjectLegalHold", "")},
-	{"attributes", crud("GetObjectAttributes", "", "")},
-	{"torrent", crud("GetObjectTorrent", "", "")},
-	{"restore", map[string]string{http.MethodPost: "RestoreObject"}},
-	{"select", map[string]string{http.MethodPost: "SelectObjectContent"}},
-	{"renameObject", crud("", "RenameObject", "")},
-}
+var objectSubresources = sync.OnceValue(func() []subresource {
+	return []subresource{
+		{"uploadId", map[string]string{http.MethodGet: "ListParts", http.MethodPut: "UploadPart", http.MethodPost: "CompleteMultipartUpload", http.MethodDelete: "AbortMultipartUpload"}},
+		{"uploads", map[string]string{http.MethodPost: "CreateMultipartUpload"}},
+		{"tagging", crud("GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging")},
+		{"acl", crud("GetObjectAcl", "PutObjectAcl", "")},
+		{"retention", crud("GetObjectRetention", "PutObjectRetention", "")},
+		{"legal-hold", crud("GetObjectLegalHold", "PutObjectLegalHold", "")},
+		{"attributes", crud("GetObjectAttributes", "", "")},
+		{"torrent", crud("GetObjectTorrent", "", "")},
+		{"restore", map[string]string{http.MethodPost: "RestoreObject"}},
+		{"select", map[string]string{http.MethodPost: "SelectObjectContent"}},
+		{"renameObject", crud("", "RenameObject", "")},
+	}
+})
 
 // operation names the S3 operation of a request, or "" when it matches
 // none (a method S3 does not serve there).
@@ -224,7 +229,7 @@ func operation(method, bucket, key string, q url.Values, h http.Header) string {
 		}
 		return ""
 	}
-	subs, plain := bucketSubresources, map[string]string{
+	subs, plain := bucketSubresources(), map[string]string{
 		http.MethodGet: "ListObjects", http.MethodPut: "CreateBucket",
 		http.MethodDelete: "DeleteBucket", http.MethodHead: "HeadBucket", http.MethodPost: "PostObject",
 	}
@@ -232,7 +237,7 @@ func operation(method, bucket, key string, q url.Values, h http.Header) string {
 		plain[http.MethodGet] = "ListObjectsV2"
 	}
 	if key != "" {
-		subs, plain = objectSubresources, map[string]string{
+		subs, plain = objectSubresources(), map[string]string{
 			http.MethodGet: "GetObject", http.MethodHead: "HeadObject",
 			http.MethodPut: "PutObject", http.MethodDelete: "DeleteObject",
 		}
@@ -253,12 +258,12 @@ func operation(method, bucket, key string, q url.Values, h http.Header) string {
 }
 
 // scopeRegion matches the region of a SigV4 credential scope.
-var scopeRegion = regexp.MustCompile(`Credential=[^/]+/\d{8}/([^/]+)/s3/aws4_request`)
+var scopeRegion = awsproto.Pattern(`Credential=[^/]+/\d{8}/([^/]+)/s3/aws4_request`)
 
 // requestRegion is the region a request was signed for: the endpoint's
 // region, in AWS's terms. Unsigned requests are for the stand-in's region.
 func (s *Service) requestRegion(r *http.Request) string {
-	if m := scopeRegion.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+	if m := scopeRegion().FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		return m[1]
 	}
 	return s.env.Region

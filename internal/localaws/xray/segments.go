@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"unicode"
 
@@ -16,8 +15,8 @@ import (
 const MaxDocumentSize = 64 * 1024
 
 var (
-	traceIDPattern   = regexp.MustCompile(`^1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}$`)
-	segmentIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{16}$`)
+	traceIDPattern   = awsproto.Pattern(`^1-[0-9a-fA-F]{8}-[0-9a-fA-F]{24}$`)
+	segmentIDPattern = awsproto.Pattern(`^[0-9a-fA-F]{16}$`)
 )
 
 // segDoc is the part of a segment or subsegment document the stand-in
@@ -93,7 +92,7 @@ func parseDocument(doc []byte) (*segDoc, error) {
 	switch {
 	case d.ID == "":
 		return nil, fail("MissingId", "id is required")
-	case !segmentIDPattern.MatchString(d.ID):
+	case !segmentIDPattern().MatchString(d.ID):
 		return nil, fail("InvalidId", fmt.Sprintf("id %q is not 16 hexadecimal digits", d.ID))
 	case d.Name == "":
 		return nil, fail("MissingName", "name is required")
@@ -101,7 +100,7 @@ func parseDocument(doc []byte) (*segDoc, error) {
 		return nil, fail("InvalidName", fmt.Sprintf("name %q must be 1 to 200 letters, digits, white space or _ . : / %% & # = + \\ - @", d.Name))
 	case d.TraceID == "":
 		return nil, fail("MissingTraceId", "trace_id is required")
-	case !traceIDPattern.MatchString(d.TraceID):
+	case !traceIDPattern().MatchString(d.TraceID):
 		return nil, fail("InvalidTraceId", fmt.Sprintf("trace_id %q is not 1-<8 hex digits>-<24 hex digits>", d.TraceID))
 	case d.StartTime == nil:
 		return nil, fail("MissingStartTime", "start_time is required")
@@ -113,7 +112,7 @@ func parseDocument(doc []byte) (*segDoc, error) {
 		return nil, fail("InvalidType", fmt.Sprintf("type %q is not subsegment", d.Type))
 	case d.isSubsegment() && d.ParentID == "":
 		return nil, fail("MissingParentId", "a subsegment sent on its own needs parent_id")
-	case d.ParentID != "" && !segmentIDPattern.MatchString(d.ParentID):
+	case d.ParentID != "" && !segmentIDPattern().MatchString(d.ParentID):
 		return nil, fail("InvalidParentId", fmt.Sprintf("parent_id %q is not 16 hexadecimal digits", d.ParentID))
 	}
 	return &d, nil
