@@ -49,6 +49,7 @@ func (JSON) ThrottleError() *Error {
 	return Errorf(http.StatusBadRequest, "ThrottlingException", "Rate exceeded")
 }
 
+// ServeHTTP answers one call from the table.
 func (p JSON) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := JSONTarget(r)
 	h, ok := p.Ops[op]
@@ -92,6 +93,7 @@ func (Query) ThrottleError() *Error {
 	return Errorf(http.StatusBadRequest, "Throttling", "Rate exceeded")
 }
 
+// ServeHTTP answers one call from the table.
 func (p Query) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		WriteQueryError(w, Errorf(http.StatusBadRequest, "MalformedQueryString", "parse request: %v", err))
@@ -130,6 +132,7 @@ func (EC2) ThrottleError() *Error {
 	return Errorf(http.StatusServiceUnavailable, "RequestLimitExceeded", "Request limit exceeded.")
 }
 
+// ServeHTTP answers one call from the table.
 func (p EC2) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		WriteEC2Error(w, Errorf(http.StatusBadRequest, "InvalidParameterValue", "could not parse the request: %v", err))
@@ -192,6 +195,8 @@ func (RESTJSON) WriteError(w http.ResponseWriter, _ *http.Request, e *Error) {
 // ThrottleError is Throttle.
 func (p RESTJSON) ThrottleError() *Error { return p.Throttle }
 
+// ServeHTTP answers one call from the table; a request no route matches
+// is UnknownOperationException (404).
 func (p RESTJSON) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	op := p.Operation(r, nil)
 	if op == "" {
