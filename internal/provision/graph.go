@@ -71,6 +71,8 @@ func runTasks(ctx context.Context, tasks []*task) error {
 type node struct {
 	res   resource
 	needs []*node
+	// runsJobs marks the compute environment.
+	runsJobs bool
 	// usedByJobs marks what the jobs running in the compute environment
 	// use: down removes it only once the compute environment is gone.
 	usedByJobs bool

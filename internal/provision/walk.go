@@ -20,8 +20,13 @@ func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result,
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	return p.up(ctx, p.graph(spec), dryRun)
+}
+
+// up walks nodes forwards.
+func (p *Provisioner) up(ctx context.Context, graph []*node, dryRun bool) ([]Result, error) {
 	p.results = nil
-	nodes := order(p.graph(spec))
+	nodes := order(graph)
 	tasks := map[*node]*task{}
 	var all []*task
 	for _, n := range nodes {
@@ -69,8 +74,13 @@ func (p *Provisioner) upStep(ctx context.Context, r resource, dryRun bool) error
 // without the tag is left alone, reported, and makes Down return an error
 // once everything else is removed.
 func (p *Provisioner) Down(ctx context.Context) ([]Result, error) {
+	return p.down(ctx, p.graph(Spec{}))
+}
+
+// down walks nodes backwards.
+func (p *Provisioner) down(ctx context.Context, graph []*node) ([]Result, error) {
 	p.results = nil
-	nodes := order(p.graph(Spec{}))
+	nodes := order(graph)
 	type downTasks struct {
 		find, drain, remove *task
 		found               Result
@@ -79,7 +89,7 @@ func (p *Provisioner) Down(ctx context.Context) ([]Result, error) {
 	ts := map[*node]*downTasks{}
 	var ce *node
 	for _, n := range nodes {
-		if _, ok := n.res.(*computeEnvironment); ok {
+		if n.runsJobs {
 			ce = n
 		}
 		d := &downTasks{remove: &task{name: "delete " + label(n.res)}}
