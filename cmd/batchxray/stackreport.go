@@ -58,6 +58,18 @@ func printStackReport(w io.Writer, asJSON, dryRun bool, sc *stackContext, result
 	return nil
 }
 
+// printSteps says in what order up goes: a step after those before it,
+// the resources of one step at once.
+func printSteps(w io.Writer, steps [][]provision.Result) {
+	for i, step := range steps {
+		var names []string
+		for _, r := range step {
+			names = append(names, r.Kind+" "+r.Name)
+		}
+		fmt.Fprintf(w, "step %d: %s\n", i+1, strings.Join(names, ", "))
+	}
+}
+
 // actionGlyphs carry the meaning without colour.
 var actionGlyphs = map[provision.Action]string{
 	provision.Create: "+", provision.Update: "~", provision.Unchanged: "=",

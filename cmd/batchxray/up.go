@@ -83,7 +83,7 @@ changes only what differs.`,
 	fl.StringVar(&opts.jobBinary, "job-binary", "", "a linux batchxray binary for the compute environment's architecture, when this one is not")
 	fl.StringVar(&opts.sampleURL, "sample-url", defaultSampleURL, "the URL the sample job fetches")
 	fl.StringVar(&opts.daemonVersion, "daemon-version", "", "pin the X-Ray daemon version the hosts install (default 3.x)")
-	fl.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
+	fl.BoolVar(&opts.dryRun, "dry-run", false, "plan, do not apply: print what would change and the order up goes in")
 	return cmd
 }
 
@@ -129,6 +129,9 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	progress.Close()
 	if perr := printStackReport(io.Out, f.Globals.JSON(), opts.dryRun, sc, results); perr != nil {
 		return perr
+	}
+	if opts.dryRun {
+		printSteps(io.ErrOut, p.Steps(spec))
 	}
 	fmt.Fprintln(io.ErrOut, summary(verb, results, f.Now().Sub(start), err))
 	if err != nil {

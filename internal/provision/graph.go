@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -81,36 +82,21 @@ type node struct {
 	removedWith bool
 }
 
-// order is the order of the walk forwards: by depth (the longest chain of
-// needs below a node), and in the order given within a depth. Down walks
-// it backwards.
+// order is the order of the walk forwards: by depth, and in the order
+// given within a depth. Down walks it backwards.
 func order(nodes []*node) []*node {
-	depth := map[*node]int{}
-	var d func(n *node) int
-	d = func(n *node) int {
-		if v, ok := depth[n]; ok {
-			return v
-		}
-		v := 0
-		for _, m := range n.needs {
-			v = max(v, d(m)+1)
-		}
-		depth[n] = v
-		return v
-	}
-	maxDepth := 0
-	for _, n := range nodes {
-		maxDepth = max(maxDepth, d(n))
-	}
-	var out []*node
-	for level := 0; level <= maxDepth; level++ {
-		for _, n := range nodes {
-			if depth[n] == level {
-				out = append(out, n)
-			}
-		}
-	}
+	out := slices.Clone(nodes)
+	slices.SortStableFunc(out, func(a, b *node) int { return depth(a) - depth(b) })
 	return out
+}
+
+// depth is the longest chain of needs below n.
+func depth(n *node) int {
+	d := 0
+	for _, m := range n.needs {
+		d = max(d, depth(m)+1)
+	}
+	return d
 }
 
 // dependents are the nodes that need n.

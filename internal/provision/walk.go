@@ -41,14 +41,19 @@ func (p *Provisioner) up(ctx context.Context, graph []*node, dryRun bool) ([]Res
 	return p.sortedResults(nodes), err
 }
 
-// Plan is the order Up walks the stack in: the kind and name of each
-// resource, a resource after everything it needs.
-func (p *Provisioner) Plan(spec Spec) []Result {
-	var out []Result
+// Steps are the resources of the stack in the order Up walks them: each
+// step needs only the steps before it, and the resources of one step are
+// worked on at once. Their Results hold the kind and name.
+func (p *Provisioner) Steps(spec Spec) [][]Result {
+	var steps [][]Result
 	for _, n := range order(p.graph(spec)) {
-		out = append(out, Result{Kind: n.res.kind(), Name: n.res.name()})
+		d := depth(n)
+		for len(steps) <= d {
+			steps = append(steps, nil)
+		}
+		steps[d] = append(steps[d], Result{Kind: n.res.kind(), Name: n.res.name()})
 	}
-	return out
+	return steps
 }
 
 func (p *Provisioner) upStep(ctx context.Context, r resource, dryRun bool) error {
