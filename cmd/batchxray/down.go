@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/provision"
-	"github.com/batchxray/batchxray/internal/ui"
 )
 
 type downOptions struct {
@@ -62,13 +61,7 @@ func runDown(ctx context.Context, opts *downOptions) error {
 			return nil
 		}
 	}
-	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io)
-	p := provision.New(sc.cfg, sc.names, provision.Options{
-		Logger:   f.Logger(),
-		Observer: progressObserver(progress, styles, false),
-		Waits:    opts.waits,
-	})
+	p, progress := newStackProvisioner(f, sc, opts.waits, false)
 	fmt.Fprintf(io.ErrOut, "down stack %s in %s (account %s)\n", sc.names.Stack, sc.cfg.Region, sc.account)
 	results, err := p.Down(ctx)
 	progress.Close()

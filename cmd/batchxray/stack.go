@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
+	"github.com/batchxray/batchxray/internal/image"
 	"github.com/batchxray/batchxray/internal/provision"
 )
 
@@ -109,4 +111,43 @@ func notImplemented(err error) bool {
 		}
 	}
 	return false
+}
+
+// goArch is Go's name for an architecture.
+func goArch(arch string) string {
+	if arch == "arm64" {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// jobPublisher builds the publisher of batchxray's own job image: this
+// binary when it runs on linux for the compute environment's architecture,
+// else jobBinary (--job-binary). up builds it; it is here, beside the
+// stack it goes into, to keep up.go to flags, wiring and printing.
+func jobPublisher(ceArch, jobBinary string) (*image.Publisher, error) {
+	arch := goArch(ceArch)
+	path := jobBinary
+	if path == "" {
+		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
+			return nil, fmt.Errorf("the job image needs a linux/%s batchxray binary and this one is %s/%s: build one with `GOOS=linux GOARCH=%s go build -o batchxray-linux-%s ./cmd/batchxray` and pass --job-binary, or pass --image with your own image", arch, runtime.GOOS, runtime.GOARCH, arch, arch)
+		}
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find this binary: %w", err)
+		}
+		path = exe
+	}
+	bin, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read the job binary: %w", err)
+	}
+	if err := image.CheckBinary(bin, arch); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	ca, err := image.FindCABundle()
+	if err != nil {
+		return nil, err
+	}
+	return &image.Publisher{Binary: bin, Arch: arch, CABundle: ca}, nil
 }

@@ -2,20 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/image"
 	"github.com/batchxray/batchxray/internal/provision"
-	"github.com/batchxray/batchxray/internal/ui"
 )
 
 type upOptions struct {
@@ -89,7 +83,7 @@ changes only what differs.`,
 	fl.StringVar(&opts.jobBinary, "job-binary", "", "a linux batchxray binary for the compute environment's architecture, when this one is not")
 	fl.StringVar(&opts.sampleURL, "sample-url", defaultSampleURL, "the URL the sample job fetches")
 	fl.StringVar(&opts.daemonVersion, "daemon-version", "", "pin the X-Ray daemon version the hosts install (default 3.x)")
-	fl.BoolVar(&opts.dryRun, "dry-run", false, "print the plan and change nothing")
+	fl.BoolVar(&opts.dryRun, "dry-run", false, "plan, do not apply: print what would change and the order up goes in")
 	return cmd
 }
 
@@ -108,52 +102,6 @@ func (o *upOptions) spec() provision.Spec {
 	}
 }
 
-// goArch is Go's name for an architecture.
-func goArch(arch string) string {
-	if arch == "arm64" {
-		return "arm64"
-	}
-	return "amd64"
-}
-
-// jobPublisher builds the publisher of batchxray's own job image: this
-// binary when it runs on linux for the compute environment's architecture,
-// else --job-binary.
-func (o *upOptions) jobPublisher() (*image.Publisher, error) {
-	arch := goArch(o.arch)
-	path := o.jobBinary
-	if path == "" {
-		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
-			return nil, fmt.Errorf("the job image needs a linux/%s batchxray binary and this one is %s/%s: build one with `GOOS=linux GOARCH=%s go build -o batchxray-linux-%s ./cmd/batchxray` and pass --job-binary, or pass --image with your own image", arch, runtime.GOOS, runtime.GOARCH, arch, arch)
-		}
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("find this binary: %w", err)
-		}
-		path = exe
-	}
-	bin, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the job binary: %w", err)
-	}
-	if err := image.CheckBinary(bin, arch); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	ca, err := image.FindCABundle()
-	if err != nil {
-		return nil, err
-	}
-	return &image.Publisher{Binary: bin, Arch: arch, CABundle: ca}, nil
-}
-
-// stackReport is `up` and `down`'s JSON output.
-type stackReport struct {
-	Stack     string             `json:"stack"`
-	Region    string             `json:"region"`
-	DryRun    bool               `json:"dryRun,omitempty"`
-	Resources []provision.Result `json:"resources"`
-}
-
 func runUp(ctx context.Context, opts *upOptions) error {
 	f := opts.f
 	io := f.IOStreams
@@ -165,19 +113,13 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	spec := opts.spec()
 	spec.Partition = sc.partition
 	if spec.Image == "" {
-		pub, err := opts.jobPublisher()
+		pub, err := jobPublisher(opts.arch, opts.jobBinary)
 		if err != nil {
 			return err
 		}
 		spec.Publisher = pub
 	}
-	styles := ui.NewStyles(io.ErrOut, io.ColorEnabledStderr())
-	progress := ui.NewProgress(io)
-	p := provision.New(sc.cfg, sc.names, provision.Options{
-		Logger:   f.Logger(),
-		Observer: progressObserver(progress, styles, opts.dryRun),
-		Waits:    opts.waits,
-	})
+	p, progress := newStackProvisioner(f, sc, opts.waits, opts.dryRun)
 	verb := "up"
 	if opts.dryRun {
 		verb = "plan"
@@ -187,6 +129,9 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	progress.Close()
 	if perr := printStackReport(io.Out, f.Globals.JSON(), opts.dryRun, sc, results); perr != nil {
 		return perr
+	}
+	if opts.dryRun {
+		printSteps(io.ErrOut, p.Steps(spec))
 	}
 	fmt.Fprintln(io.ErrOut, summary(verb, results, f.Now().Sub(start), err))
 	if err != nil {
@@ -200,115 +145,4 @@ func runUp(ctx context.Context, opts *upOptions) error {
 		fmt.Fprintf(io.ErrOut, "next: id=$(batchxray submit --stack %s) && batchxray status \"$id\" && batchxray trace \"$id\"\n", sc.names.Stack)
 	}
 	return nil
-}
-
-// printStackReport writes the data on stdout: the resources as JSON, or the
-// plan as text in a dry run. A real run's text goes to stderr as progress.
-func printStackReport(w io.Writer, asJSON, dryRun bool, sc *stackContext, results []provision.Result) error {
-	if asJSON {
-		if results == nil {
-			results = []provision.Result{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(stackReport{Stack: sc.names.Stack, Region: sc.cfg.Region, DryRun: dryRun, Resources: results})
-	}
-	if dryRun {
-		plain := ui.NewStyles(w, false)
-		for _, r := range results {
-			if _, err := fmt.Fprintln(w, resultLine(plain, r, true)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// actionGlyphs carry the meaning without colour.
-var actionGlyphs = map[provision.Action]string{
-	provision.Create: "+", provision.Update: "~", provision.Unchanged: "=",
-	provision.Delete: "-", provision.Absent: "·", provision.NotOurs: "!",
-}
-
-var planWords = map[provision.Action]string{
-	provision.Create: "create", provision.Update: "update", provision.Unchanged: "unchanged",
-	provision.Delete: "delete", provision.Absent: "absent", provision.NotOurs: "not ours",
-}
-
-var doneWords = map[provision.Action]string{
-	provision.Create: "created", provision.Update: "updated", provision.Unchanged: "unchanged",
-	provision.Delete: "deleted", provision.Absent: "absent", provision.NotOurs: "not ours",
-}
-
-func resultLine(s ui.Styles, r provision.Result, plan bool) string {
-	words := doneWords
-	if plan {
-		words = planWords
-	}
-	style := s.Muted
-	switch r.Action {
-	case provision.Create, provision.Delete:
-		style = s.OK
-	case provision.Update:
-		style = s.Running
-	case provision.NotOurs:
-		style = s.Warn
-	}
-	line := fmt.Sprintf("%s %-10s %-21s %s", actionGlyphs[r.Action], words[r.Action], r.Kind, r.Name)
-	if r.Detail != "" {
-		line += " (" + r.Detail + ")"
-	}
-	return style.Render(line)
-}
-
-func progressObserver(p *ui.Progress, s ui.Styles, plan bool) provision.Observer {
-	return func(e provision.Event) {
-		label := e.Kind + " " + e.Name
-		if !e.Done {
-			p.Start(label)
-			return
-		}
-		if e.Err != nil {
-			var no *provision.NotOursError
-			if errors.As(e.Err, &no) {
-				// The line names the resource already: the reason alone.
-				p.Done(label, resultLine(s, e.Result, plan)+s.Warn.Render(": "+no.Error()))
-				return
-			}
-			p.Done(label, s.Failed.Render(fmt.Sprintf("%s %-10s %-21s %s: %v", ui.GlyphFailed, "failed", e.Kind, e.Name, explainAWSError(e.Err))))
-			return
-		}
-		if plan {
-			// The plan itself is the data on stdout.
-			p.End(label)
-			return
-		}
-		p.Done(label, resultLine(s, e.Result, plan))
-	}
-}
-
-// summary is the last line: counts by action, and the time taken.
-func summary(verb string, results []provision.Result, took time.Duration, err error) string {
-	counts := map[provision.Action]int{}
-	for _, r := range results {
-		counts[r.Action]++
-	}
-	words := doneWords
-	if verb == "plan" {
-		words = planWords
-	}
-	var parts []string
-	for _, a := range []provision.Action{provision.Create, provision.Update, provision.Unchanged, provision.Delete, provision.Absent, provision.NotOurs} {
-		if counts[a] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[a], words[a]))
-		}
-	}
-	status := "done"
-	if err != nil {
-		status = "failed"
-	}
-	if len(parts) == 0 {
-		parts = []string{"nothing"}
-	}
-	return fmt.Sprintf("%s %s: %s (%s)", verb, status, strings.Join(parts, ", "), took.Round(100*time.Millisecond))
 }

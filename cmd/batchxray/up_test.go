@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
@@ -194,4 +195,39 @@ func TestUpHintsImageWithoutARegistry(t *testing.T) {
 	if !strings.Contains(err.Error(), "does not implement ECR GetAuthorizationToken") {
 		t.Errorf("error = %v, want it to name ECR GetAuthorizationToken", err)
 	}
+}
+
+// TestUpDryRunGolden pins the whole output of `up --dry-run`, stdout and
+// stderr, with the clock fixed: from nothing, as text and as JSON, and on
+// a stack that is up, with flags changed. The plan lists the resources in
+// the order the graph walks them.
+func TestUpDryRunGolden(t *testing.T) {
+	_, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+	ctx := context.Background()
+	fixed := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	run := func(t *testing.T, output string, change func(o *upOptions)) string {
+		t.Helper()
+		f, out, errOut := stackFactory(cfg, false, "")
+		f.Now = func() time.Time { return fixed }
+		f.Globals.Output = output
+		o := upArgs(f)
+		o.dryRun = true
+		if change != nil {
+			change(o)
+		}
+		if err := runUp(ctx, o); err != nil {
+			t.Fatalf("up --dry-run: %v\n%s", err, errOut)
+		}
+		return "-- stdout --\n" + out.String() + "-- stderr --\n" + errOut.String()
+	}
+	golden.AssertString(t, "up-dry-run/from-nothing.golden", run(t, outputText, nil))
+	golden.AssertString(t, "up-dry-run/from-nothing-json.golden", run(t, outputJSON, nil))
+
+	f, _, errOut := stackFactory(cfg, false, "")
+	if err := runUp(ctx, upArgs(f)); err != nil {
+		t.Fatalf("up: %v\n%s", err, errOut)
+	}
+	golden.AssertString(t, "up-dry-run/changed-flags.golden", run(t, outputText, func(o *upOptions) {
+		o.maxVCPUs, o.jobMemory, o.daemonVersion = 8, 1024, "3.3.13"
+	}))
 }

@@ -29,26 +29,76 @@ func launchTemplateData(userData string) *ec2types.RequestLaunchTemplateData {
 	}
 }
 
-// ensureLaunchTemplate creates the launch template, or a new default
-// version of it when its user data or metadata options drifted. The
-// template's ID is the Result's ID.
-func (p *Provisioner) ensureLaunchTemplate(ctx context.Context, dry bool, ud userdata.Params) (Result, error) {
-	name := p.names.LaunchTemplate
-	doc, err := userdata.Build(ud)
+// launchTemplate is the compute environment's launch template, whose user
+// data installs the X-Ray daemon. Its ID is the Result's ID.
+type launchTemplate struct {
+	done
+	p      *Provisioner
+	params userdata.Params
+
+	userData string  // encoded, what plan built
+	id       *string // what plan or find found, nil for none
+}
+
+func (l *launchTemplate) kind() string { return "launch template" }
+func (l *launchTemplate) name() string { return l.p.names.LaunchTemplate }
+
+// describe returns the template and whether it is the stack's, or nil.
+func (l *launchTemplate) describe(ctx context.Context) (*ec2types.LaunchTemplate, bool, error) {
+	out, err := l.p.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{l.p.names.LaunchTemplate}})
+	switch {
+	case isCode(err, "InvalidLaunchTemplateName.NotFoundException"):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, fmt.Errorf("describe launch template: %w", err)
+	case len(out.LaunchTemplates) == 0:
+		return nil, false, nil
+	}
+	lt := out.LaunchTemplates[0]
+	return &lt, l.p.owned(fromEC2Tags(lt.Tags)), nil
+}
+
+// plan creates the launch template, or a new default version of it when
+// its user data or metadata options drifted.
+func (l *launchTemplate) plan(ctx context.Context) (Result, error) {
+	doc, err := userdata.Build(l.params)
 	if err != nil {
 		return Result{}, fmt.Errorf("build user data: %w", err)
 	}
-	want := userdata.Encode(doc)
-	out, err := p.ec2.DescribeLaunchTemplates(ctx, &ec2.DescribeLaunchTemplatesInput{LaunchTemplateNames: []string{name}})
+	l.userData = userdata.Encode(doc)
+	lt, ours, err := l.describe(ctx)
 	switch {
-	case isCode(err, "InvalidLaunchTemplateName.NotFoundException"):
-		if dry {
-			return Result{Action: Create}, nil
-		}
+	case err != nil:
+		return Result{}, err
+	case lt == nil:
+		l.id = nil
+		return Result{Action: Create}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"launch template", l.p.names.LaunchTemplate, l.p.names.Stack}
+	}
+	l.id = lt.LaunchTemplateId
+	res := Result{Action: Unchanged, ID: aws.ToString(lt.LaunchTemplateId)}
+	versions, err := l.p.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: lt.LaunchTemplateId,
+		Versions:         []string{"$Default"},
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("describe launch template version: %w", err)
+	}
+	if len(versions.LaunchTemplateVersions) == 1 && !launchTemplateDrifted(versions.LaunchTemplateVersions[0].LaunchTemplateData, l.userData) {
+		return res, nil
+	}
+	res.Action, res.Detail = Update, "new version"
+	return res, nil
+}
+
+func (l *launchTemplate) apply(ctx context.Context) (Result, error) {
+	p, name := l.p, l.p.names.LaunchTemplate
+	if l.id == nil {
 		created, err := p.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 			LaunchTemplateName: &name,
 			VersionDescription: aws.String("X-Ray daemon for batchxray stack " + p.names.Stack),
-			LaunchTemplateData: launchTemplateData(want),
+			LaunchTemplateData: launchTemplateData(l.userData),
 			TagSpecifications: []ec2types.TagSpecification{{
 				ResourceType: ec2types.ResourceTypeLaunchTemplate,
 				Tags:         ec2Tags(p.stackTags()),
@@ -58,47 +108,46 @@ func (p *Provisioner) ensureLaunchTemplate(ctx context.Context, dry bool, ud use
 			return Result{}, fmt.Errorf("create launch template: %w", err)
 		}
 		return Result{Action: Create, ID: aws.ToString(created.LaunchTemplate.LaunchTemplateId)}, nil
-	case err != nil:
-		return Result{}, fmt.Errorf("describe launch template: %w", err)
-	case len(out.LaunchTemplates) == 0:
-		return Result{}, fmt.Errorf("describe launch template: no template in the answer")
 	}
-	lt := out.LaunchTemplates[0]
-	if !p.owned(fromEC2Tags(lt.Tags)) {
-		return Result{Action: NotOurs}, &NotOursError{"launch template", name, p.names.Stack}
-	}
-	res := Result{Action: Unchanged, ID: aws.ToString(lt.LaunchTemplateId)}
-	versions, err := p.ec2.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
-		LaunchTemplateId: lt.LaunchTemplateId,
-		Versions:         []string{"$Default"},
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("describe launch template version: %w", err)
-	}
-	if len(versions.LaunchTemplateVersions) == 1 && !launchTemplateDrifted(versions.LaunchTemplateVersions[0].LaunchTemplateData, want) {
-		return res, nil
-	}
-	res.Action, res.Detail = Update, "new version"
-	if dry {
-		return res, nil
-	}
+	res := l.out
 	v, err := p.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
-		LaunchTemplateId:   lt.LaunchTemplateId,
+		LaunchTemplateId:   l.id,
 		VersionDescription: aws.String("X-Ray daemon for batchxray stack " + p.names.Stack),
-		LaunchTemplateData: launchTemplateData(want),
+		LaunchTemplateData: launchTemplateData(l.userData),
 	})
 	if err != nil {
 		return Result{}, fmt.Errorf("create launch template version: %w", err)
 	}
 	n := aws.ToInt64(v.LaunchTemplateVersion.VersionNumber)
 	if _, err := p.ec2.ModifyLaunchTemplate(ctx, &ec2.ModifyLaunchTemplateInput{
-		LaunchTemplateId: lt.LaunchTemplateId,
+		LaunchTemplateId: l.id,
 		DefaultVersion:   aws.String(strconv.FormatInt(n, 10)),
 	}); err != nil {
 		return Result{}, fmt.Errorf("make version %d the default: %w", n, err)
 	}
 	res.Detail = fmt.Sprintf("version %d", n)
 	return res, nil
+}
+
+func (l *launchTemplate) find(ctx context.Context) (Result, error) {
+	lt, ours, err := l.describe(ctx)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case lt == nil:
+		return Result{Action: Absent}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"launch template", l.p.names.LaunchTemplate, l.p.names.Stack}
+	}
+	l.id = lt.LaunchTemplateId
+	return Result{Action: Delete, ID: aws.ToString(lt.LaunchTemplateId)}, nil
+}
+
+func (l *launchTemplate) delete(ctx context.Context) (Result, error) {
+	if _, err := l.p.ec2.DeleteLaunchTemplate(ctx, &ec2.DeleteLaunchTemplateInput{LaunchTemplateId: l.id}); err != nil && !isCode(err, "InvalidLaunchTemplateId.NotFound") {
+		return Result{}, fmt.Errorf("delete: %w", err)
+	}
+	return l.out, nil
 }
 
 // launchTemplateDrifted compares the decoded user data byte for byte, so a

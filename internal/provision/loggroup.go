@@ -10,6 +10,93 @@ import (
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
+// logGroup is the log group jobs write to.
+type logGroup struct {
+	done
+	p             *Provisioner
+	retentionDays int32
+
+	group *logstypes.LogGroup // what plan or find found, nil for none
+}
+
+func (g *logGroup) kind() string { return "log group" }
+func (g *logGroup) name() string { return g.p.names.LogGroup }
+
+// describe returns the stack's log group and whether it is the stack's,
+// or nil.
+func (g *logGroup) describe(ctx context.Context) (*logstypes.LogGroup, bool, error) {
+	lg, err := g.p.findLogGroup(ctx)
+	if err != nil || lg == nil {
+		return nil, false, err
+	}
+	arn := logGroupARN(lg)
+	tags, err := g.p.logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: &arn})
+	if err != nil {
+		return nil, false, fmt.Errorf("list log group tags: %w", err)
+	}
+	return lg, g.p.owned(tags.Tags), nil
+}
+
+func (g *logGroup) plan(ctx context.Context) (Result, error) {
+	lg, ours, err := g.describe(ctx)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case lg == nil:
+		g.group = nil
+		return Result{Action: Create}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"log group", g.p.names.LogGroup, g.p.names.Stack}
+	}
+	g.group = lg
+	res := Result{Action: Unchanged, ARN: logGroupARN(lg)}
+	if aws.ToInt32(lg.RetentionInDays) != g.retentionDays {
+		res.Action, res.Detail = Update, fmt.Sprintf("retention %d days", g.retentionDays)
+	}
+	return res, nil
+}
+
+func (g *logGroup) apply(ctx context.Context) (Result, error) {
+	p, name, days := g.p, g.p.names.LogGroup, g.retentionDays
+	if g.group == nil {
+		if _, err := p.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name, Tags: p.stackTags()}); err != nil {
+			return Result{}, fmt.Errorf("create log group: %w", err)
+		}
+	}
+	if _, err := p.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &days}); err != nil {
+		return Result{}, fmt.Errorf("set retention: %w", err)
+	}
+	if g.group != nil {
+		return g.out, nil
+	}
+	lg, err := p.findLogGroup(ctx)
+	if err != nil || lg == nil {
+		return Result{Action: Create}, err
+	}
+	return Result{Action: Create, ARN: logGroupARN(lg)}, nil
+}
+
+func (g *logGroup) find(ctx context.Context) (Result, error) {
+	lg, ours, err := g.describe(ctx)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case lg == nil:
+		return Result{Action: Absent}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"log group", g.p.names.LogGroup, g.p.names.Stack}
+	}
+	g.group = lg
+	return Result{Action: Delete, ARN: logGroupARN(lg)}, nil
+}
+
+func (g *logGroup) delete(ctx context.Context) (Result, error) {
+	if _, err := g.p.logs.DeleteLogGroup(ctx, &cloudwatchlogs.DeleteLogGroupInput{LogGroupName: g.group.LogGroupName}); err != nil && !isCode(err, "ResourceNotFoundException") {
+		return Result{}, fmt.Errorf("delete: %w", err)
+	}
+	return g.out, nil
+}
+
 // findLogGroup returns the stack's log group, or nil.
 func (p *Provisioner) findLogGroup(ctx context.Context) (*logstypes.LogGroup, error) {
 	name := p.names.LogGroup
@@ -35,46 +122,4 @@ func logGroupARN(g *logstypes.LogGroup) string {
 		return a
 	}
 	return strings.TrimSuffix(aws.ToString(g.Arn), ":*")
-}
-
-// ensureLogGroup creates or converges the log group jobs write to.
-func (p *Provisioner) ensureLogGroup(ctx context.Context, dry bool, retentionDays int32) (Result, error) {
-	name := p.names.LogGroup
-	g, err := p.findLogGroup(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	if g == nil {
-		if dry {
-			return Result{Action: Create}, nil
-		}
-		if _, err := p.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name, Tags: p.stackTags()}); err != nil {
-			return Result{}, fmt.Errorf("create log group: %w", err)
-		}
-		if _, err := p.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &retentionDays}); err != nil {
-			return Result{}, fmt.Errorf("set retention: %w", err)
-		}
-		if g, err = p.findLogGroup(ctx); err != nil || g == nil {
-			return Result{Action: Create}, err
-		}
-		return Result{Action: Create, ARN: logGroupARN(g)}, nil
-	}
-	arn := logGroupARN(g)
-	tags, err := p.logs.ListTagsForResource(ctx, &cloudwatchlogs.ListTagsForResourceInput{ResourceArn: &arn})
-	if err != nil {
-		return Result{}, fmt.Errorf("list log group tags: %w", err)
-	}
-	if !p.owned(tags.Tags) {
-		return Result{Action: NotOurs}, &NotOursError{"log group", name, p.names.Stack}
-	}
-	res := Result{Action: Unchanged, ARN: arn}
-	if aws.ToInt32(g.RetentionInDays) != retentionDays {
-		res.Action, res.Detail = Update, fmt.Sprintf("retention %d days", retentionDays)
-		if !dry {
-			if _, err := p.logs.PutRetentionPolicy(ctx, &cloudwatchlogs.PutRetentionPolicyInput{LogGroupName: &name, RetentionInDays: &retentionDays}); err != nil {
-				return Result{}, fmt.Errorf("set retention: %w", err)
-			}
-		}
-	}
-	return res, nil
 }

@@ -3,6 +3,7 @@ package provision
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // TagKey is the tag every resource of a stack carries, with the stack name
@@ -37,7 +38,11 @@ type Names struct {
 // sampling rule (32).
 const MaxStackLen = 20
 
-var stackPattern = regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$`)
+// stackPattern is compiled on first use, not at init: every command pays
+// for what the packages it links do at init.
+var stackPattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$`)
+})
 
 // StackNameError is a stack name that breaks a rule; it names the rule.
 type StackNameError struct {
@@ -57,7 +62,7 @@ func ValidateStack(stack string) error {
 		return &StackNameError{stack, "it must not be empty"}
 	case len(stack) > MaxStackLen:
 		return &StackNameError{stack, fmt.Sprintf("at most %d characters, since the S3 bucket name (63 at most) holds it with the account and region", MaxStackLen)}
-	case !stackPattern.MatchString(stack):
+	case !stackPattern().MatchString(stack):
 		return &StackNameError{stack, "lowercase letters, digits and hyphens only, starting with a letter and not ending with a hyphen, since S3 bucket names allow no more"}
 	}
 	for i := 1; i < len(stack); i++ {

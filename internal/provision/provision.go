@@ -73,6 +73,7 @@ type Provisioner struct {
 	// waits bounds the waits for Batch's asynchronous states.
 	waits WaitOptions
 
+	// mu guards results, which the walks' concurrent steps append to.
 	mu      sync.Mutex
 	results []Result
 }
@@ -128,28 +129,6 @@ func New(cfg aws.Config, names Names, o Options) *Provisioner {
 		observe: o.Observer,
 		waits:   o.Waits,
 	}
-}
-
-// step runs one resource's step between a start and an end event, and
-// keeps its result.
-func (p *Provisioner) step(kind, name string, f func() (Result, error)) (Result, error) {
-	p.observe(Event{Result: Result{Kind: kind, Name: name}})
-	r, err := f()
-	r.Kind, r.Name = kind, name
-	// A NotOursError names its resource already.
-	var no *NotOursError
-	if err != nil && !errors.As(err, &no) {
-		err = fmt.Errorf("%s %s: %w", kind, name, err)
-	}
-	p.observe(Event{Result: r, Done: true, Err: err})
-	// A failed step has no result, but a resource left alone as not ours
-	// is one.
-	if err == nil || r.Action == NotOurs {
-		p.mu.Lock()
-		p.results = append(p.results, r)
-		p.mu.Unlock()
-	}
-	return r, err
 }
 
 // errorCode is the AWS error code of err, or "".

@@ -32,57 +32,100 @@ func (p *Provisioner) findSamplingRule(ctx context.Context) (*xraytypes.Sampling
 	return nil, nil
 }
 
-// ensureSamplingRule creates or converges the jobs' sampling rule.
-func (p *Provisioner) ensureSamplingRule(ctx context.Context, dry bool) (Result, error) {
-	name := p.names.SamplingRule
-	r, err := p.findSamplingRule(ctx)
+// samplingRule is the jobs' X-Ray sampling rule.
+type samplingRule struct {
+	done
+	p *Provisioner
+
+	rule *xraytypes.SamplingRule // what plan or find found, nil for none
+}
+
+func (s *samplingRule) kind() string { return "X-Ray sampling rule" }
+func (s *samplingRule) name() string { return s.p.names.SamplingRule }
+
+// describe returns the rule and whether it is the stack's, or nil.
+func (s *samplingRule) describe(ctx context.Context) (*xraytypes.SamplingRule, bool, error) {
+	r, err := s.p.findSamplingRule(ctx)
+	if err != nil || r == nil {
+		return nil, false, err
+	}
+	tags, err := s.p.xray.ListTagsForResource(ctx, &xray.ListTagsForResourceInput{ResourceARN: r.RuleARN})
 	if err != nil {
+		return nil, false, fmt.Errorf("list sampling rule tags: %w", err)
+	}
+	return r, s.p.owned(fromXRayTags(tags.Tags)), nil
+}
+
+func (s *samplingRule) plan(ctx context.Context) (Result, error) {
+	r, ours, err := s.describe(ctx)
+	switch {
+	case err != nil:
 		return Result{}, err
+	case r == nil:
+		s.rule = nil
+		return Result{Action: Create}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"X-Ray sampling rule", s.p.names.SamplingRule, s.p.names.Stack}
 	}
-	if r == nil {
-		if dry {
-			return Result{Action: Create}, nil
-		}
-		out, err := p.xray.CreateSamplingRule(ctx, &xray.CreateSamplingRuleInput{
-			SamplingRule: &xraytypes.SamplingRule{
-				RuleName:      &name,
-				Priority:      aws.Int32(samplingPriority),
-				FixedRate:     samplingRate,
-				ReservoirSize: 1,
-				ServiceName:   aws.String(ServiceName),
-				ServiceType:   aws.String("*"),
-				Host:          aws.String("*"),
-				HTTPMethod:    aws.String("*"),
-				URLPath:       aws.String("*"),
-				ResourceARN:   aws.String("*"),
-				Version:       aws.Int32(1),
-			},
-			Tags: xrayTags(p.stackTags()),
-		})
-		if err != nil {
-			return Result{}, fmt.Errorf("create sampling rule: %w", err)
-		}
-		return Result{Action: Create, ARN: aws.ToString(out.SamplingRuleRecord.SamplingRule.RuleARN)}, nil
-	}
-	tags, err := p.xray.ListTagsForResource(ctx, &xray.ListTagsForResourceInput{ResourceARN: r.RuleARN})
-	if err != nil {
-		return Result{}, fmt.Errorf("list sampling rule tags: %w", err)
-	}
-	if !p.owned(fromXRayTags(tags.Tags)) {
-		return Result{Action: NotOurs}, &NotOursError{"X-Ray sampling rule", name, p.names.Stack}
-	}
+	s.rule = r
 	res := Result{Action: Unchanged, ARN: aws.ToString(r.RuleARN)}
 	if r.FixedRate != samplingRate || aws.ToString(r.ServiceName) != ServiceName {
 		res.Action, res.Detail = Update, "rate and service"
-		if !dry {
-			if _, err := p.xray.UpdateSamplingRule(ctx, &xray.UpdateSamplingRuleInput{SamplingRuleUpdate: &xraytypes.SamplingRuleUpdate{
-				RuleName: &name, FixedRate: aws.Float64(samplingRate), ServiceName: aws.String(ServiceName),
-			}}); err != nil {
-				return Result{}, fmt.Errorf("update sampling rule: %w", err)
-			}
-		}
 	}
 	return res, nil
+}
+
+func (s *samplingRule) apply(ctx context.Context) (Result, error) {
+	p, name := s.p, s.p.names.SamplingRule
+	if s.rule != nil {
+		if _, err := p.xray.UpdateSamplingRule(ctx, &xray.UpdateSamplingRuleInput{SamplingRuleUpdate: &xraytypes.SamplingRuleUpdate{
+			RuleName: &name, FixedRate: aws.Float64(samplingRate), ServiceName: aws.String(ServiceName),
+		}}); err != nil {
+			return Result{}, fmt.Errorf("update sampling rule: %w", err)
+		}
+		return s.out, nil
+	}
+	out, err := p.xray.CreateSamplingRule(ctx, &xray.CreateSamplingRuleInput{
+		SamplingRule: &xraytypes.SamplingRule{
+			RuleName:      &name,
+			Priority:      aws.Int32(samplingPriority),
+			FixedRate:     samplingRate,
+			ReservoirSize: 1,
+			ServiceName:   aws.String(ServiceName),
+			ServiceType:   aws.String("*"),
+			Host:          aws.String("*"),
+			HTTPMethod:    aws.String("*"),
+			URLPath:       aws.String("*"),
+			ResourceARN:   aws.String("*"),
+			Version:       aws.Int32(1),
+		},
+		Tags: xrayTags(p.stackTags()),
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("create sampling rule: %w", err)
+	}
+	return Result{Action: Create, ARN: aws.ToString(out.SamplingRuleRecord.SamplingRule.RuleARN)}, nil
+}
+
+func (s *samplingRule) find(ctx context.Context) (Result, error) {
+	r, ours, err := s.describe(ctx)
+	switch {
+	case err != nil:
+		return Result{}, err
+	case r == nil:
+		return Result{Action: Absent}, nil
+	case !ours:
+		return Result{Action: NotOurs}, &NotOursError{"X-Ray sampling rule", s.p.names.SamplingRule, s.p.names.Stack}
+	}
+	s.rule = r
+	return Result{Action: Delete, ARN: aws.ToString(r.RuleARN)}, nil
+}
+
+func (s *samplingRule) delete(ctx context.Context) (Result, error) {
+	if _, err := s.p.xray.DeleteSamplingRule(ctx, &xray.DeleteSamplingRuleInput{RuleName: s.rule.RuleName}); err != nil && !isCode(err, "InvalidRequestException") {
+		return Result{}, fmt.Errorf("delete: %w", err)
+	}
+	return s.out, nil
 }
 
 func xrayTags(m map[string]string) []xraytypes.Tag {

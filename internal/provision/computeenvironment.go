@@ -1,0 +1,224 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+
+	"github.com/batchxray/batchxray/internal/waiter"
+)
+
+// computeEnvironment is the managed EC2 compute environment the jobs run
+// in. It uses the instance profile, the security group (and the subnets of
+// its network) and the launch template.
+type computeEnvironment struct {
+	done
+	p       *Provisioner
+	profile *instanceProfile
+	sg      *securityGroup
+	lt      *launchTemplate
+
+	maxVCPUs      int32
+	instanceTypes []string
+
+	found *batchtypes.ComputeEnvironmentDetail // what plan or find found
+	upd   *batch.UpdateComputeEnvironmentInput // what plan would change
+}
+
+func (c *computeEnvironment) kind() string { return "compute environment" }
+func (c *computeEnvironment) name() string { return c.p.names.ComputeEnvironment }
+
+// plan says what would change. An environment that is INVALID with
+// nothing to change fails with Batch's statusReason.
+func (c *computeEnvironment) plan(ctx context.Context) (Result, error) {
+	p := c.p
+	ce, err := p.describeCE(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if ce == nil || ce.Status == batchtypes.CEStatusDeleted {
+		c.found = nil
+		return Result{Action: Create}, nil
+	}
+	c.found = ce
+	if !p.owned(ce.Tags) {
+		return Result{Action: NotOurs}, &NotOursError{"compute environment", p.names.ComputeEnvironment, p.names.Stack}
+	}
+	res := Result{Action: Unchanged, ARN: aws.ToString(ce.ComputeEnvironmentArn)}
+	upd := &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn}
+	var what []string
+	if ce.State != batchtypes.CEStateEnabled {
+		upd.State = batchtypes.CEStateEnabled
+		what = append(what, "enable")
+	}
+	if cr := ce.ComputeResources; cr != nil {
+		var crUpd batchtypes.ComputeResourceUpdate
+		changed := false
+		if aws.ToInt32(cr.MaxvCpus) != c.maxVCPUs {
+			crUpd.MaxvCpus, changed = aws.Int32(c.maxVCPUs), true
+			what = append(what, "max vCPUs "+strconv.Itoa(int(c.maxVCPUs)))
+		}
+		if !sameSet(cr.InstanceTypes, c.instanceTypes) {
+			crUpd.InstanceTypes, changed = c.instanceTypes, true
+			what = append(what, "instance types")
+		}
+		if c.lt.out.Action == Update {
+			crUpd.LaunchTemplate, changed = &batchtypes.LaunchTemplateSpecification{
+				LaunchTemplateName: aws.String(p.names.LaunchTemplate), Version: aws.String("$Default"),
+			}, true
+			what = append(what, "launch template version")
+		}
+		if changed {
+			upd.ComputeResources = &crUpd
+		}
+	}
+	if len(what) == 0 {
+		if ce.Status == batchtypes.CEStatusInvalid {
+			return res, &InvalidError{"compute environment", p.names.ComputeEnvironment, aws.ToString(ce.StatusReason)}
+		}
+		return res, nil
+	}
+	c.upd = upd
+	res.Action, res.Detail = Update, strings.Join(what, ", ")
+	return res, nil
+}
+
+// apply creates the compute environment and waits for it to be VALID, or
+// makes plan's update. A new instance profile may not have propagated
+// yet: creation is retried, and an environment that went INVALID for that
+// reason is removed and created again, until the wait runs out. INVALID
+// for any other reason fails with Batch's statusReason.
+func (c *computeEnvironment) apply(ctx context.Context) (Result, error) {
+	p := c.p
+	if c.found == nil {
+		return c.create(ctx)
+	}
+	if _, err := p.batch.UpdateComputeEnvironment(ctx, c.upd); err != nil {
+		return Result{}, fmt.Errorf("update: %w", err)
+	}
+	ce, err := p.waitCESettled(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if ce != nil && ce.Status == batchtypes.CEStatusInvalid {
+		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, aws.ToString(ce.StatusReason)}
+	}
+	return c.out, nil
+}
+
+func (c *computeEnvironment) find(ctx context.Context) (Result, error) {
+	p := c.p
+	ce, err := p.describeCE(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	if ce == nil || ce.Status == batchtypes.CEStatusDeleted {
+		return Result{Action: Absent}, nil
+	}
+	c.found = ce
+	if !p.owned(ce.Tags) {
+		return Result{Action: NotOurs}, &NotOursError{"compute environment", p.names.ComputeEnvironment, p.names.Stack}
+	}
+	return Result{Action: Delete, ARN: aws.ToString(ce.ComputeEnvironmentArn)}, nil
+}
+
+// drain disables the compute environment, which Batch allows while the
+// queue in front of it is still being deleted.
+func (c *computeEnvironment) drain(ctx context.Context) error {
+	if c.found.Status == batchtypes.CEStatusDeleting {
+		return nil
+	}
+	return c.p.disableCE(ctx, c.found)
+}
+
+// delete deletes the disabled environment, once the queue in front of it
+// is gone, and waits until it is gone too.
+func (c *computeEnvironment) delete(ctx context.Context) (Result, error) {
+	if c.found.Status == batchtypes.CEStatusDeleting {
+		return c.out, c.p.waitCEGone(ctx)
+	}
+	return c.out, c.p.finishCEDelete(ctx, c.found)
+}
+
+func (c *computeEnvironment) createInput() *batch.CreateComputeEnvironmentInput {
+	p := c.p
+	tags := p.stackTags()
+	return &batch.CreateComputeEnvironmentInput{
+		ComputeEnvironmentName: aws.String(p.names.ComputeEnvironment),
+		Type:                   batchtypes.CETypeManaged,
+		State:                  batchtypes.CEStateEnabled,
+		ComputeResources: &batchtypes.ComputeResource{
+			Type:               batchtypes.CRTypeEc2,
+			AllocationStrategy: batchtypes.CRAllocationStrategyBestFitProgressive,
+			MinvCpus:           aws.Int32(0),
+			MaxvCpus:           aws.Int32(c.maxVCPUs),
+			InstanceTypes:      c.instanceTypes,
+			Subnets:            c.sg.net.subnets,
+			SecurityGroupIds:   []string{c.sg.out.ID},
+			InstanceRole:       aws.String(c.profile.out.ARN),
+			LaunchTemplate: &batchtypes.LaunchTemplateSpecification{
+				LaunchTemplateName: aws.String(p.names.LaunchTemplate),
+				Version:            aws.String("$Default"),
+			},
+			Ec2Configuration: []batchtypes.Ec2Configuration{{ImageType: aws.String("ECS_AL2023")}},
+			Tags:             tags,
+		},
+		Tags: tags,
+	}
+}
+
+// propagationReason tells a compute environment that failed because its
+// new instance profile or role has not propagated through IAM yet.
+func propagationReason(s string) bool {
+	s = strings.ReplaceAll(strings.ToLower(s), " ", "")
+	for _, w := range []string{"instanceprofile", "instancerole", "iamrole", "notauthorized"} {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *computeEnvironment) create(ctx context.Context) (Result, error) {
+	p := c.p
+	var res Result
+	var last string
+	err := waiter.Wait(ctx, "create compute environment "+p.names.ComputeEnvironment+" (waiting for IAM to propagate)", p.waitOptions(), func(ctx context.Context) (bool, error) {
+		out, err := p.batch.CreateComputeEnvironment(ctx, c.createInput())
+		if err != nil {
+			if isCode(err, "ClientException") && propagationReason(err.Error()) {
+				p.log.Debug("compute environment refused, IAM still propagating", "err", err)
+				last = err.Error()
+				return false, nil
+			}
+			return false, fmt.Errorf("create: %w", err)
+		}
+		res = Result{Action: Create, ARN: aws.ToString(out.ComputeEnvironmentArn)}
+		ce, err := p.waitCESettled(ctx)
+		if err != nil {
+			return false, err
+		}
+		if ce == nil {
+			return false, fmt.Errorf("create: the compute environment vanished")
+		}
+		if ce.Status != batchtypes.CEStatusInvalid {
+			return true, nil
+		}
+		reason := aws.ToString(ce.StatusReason)
+		if !propagationReason(reason) {
+			return false, &InvalidError{"compute environment", p.names.ComputeEnvironment, reason}
+		}
+		p.log.Debug("compute environment INVALID while IAM propagates; recreating", "reason", reason)
+		last = reason
+		return false, p.deleteComputeEnvironment(ctx, ce)
+	})
+	if _, ok := err.(*waiter.TimeoutError); ok && last != "" {
+		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, last}
+	}
+	return res, err
+}
