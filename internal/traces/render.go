@@ -12,40 +12,6 @@ import (
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
-// View is everything one drawing shows: a job, the traces found for it (one
-// per attempt, usually), and for an array parent its children.
-type View struct {
-	Job      jobs.Job
-	Traces   []*Trace
-	Children []Child
-}
-
-// Child is one child of an array job with its traces.
-type Child struct {
-	Job    jobs.Job
-	Traces []*Trace
-}
-
-// Index is the child's array index, or -1 if Batch did not say.
-func (c Child) Index() int {
-	if c.Job.ArrayIndex == nil {
-		return -1
-	}
-	return *c.Job.ArrayIndex
-}
-
-// ChildView is the view of one child of an array parent, for drawing it
-// instead of the table of children. It reports false when there is no child
-// with that index.
-func (v View) ChildView(index int) (View, bool) {
-	for _, c := range v.Children {
-		if c.Index() == index {
-			return View{Job: c.Job, Traces: c.Traces}, true
-		}
-	}
-	return View{}, false
-}
-
 // DefaultCollapse is how many siblings of the same kind are drawn one by
 // one; more are drawn as one row.
 const DefaultCollapse = 5

@@ -133,7 +133,7 @@ func arrayView() View {
 			jobs.Succeeded: 4, jobs.Failed: 1, jobs.Running: 1, jobs.Starting: 1, jobs.Runnable: 1,
 		}},
 	}
-	child := func(i int, status jobs.State, start, stop float64, tr ...*Trace) Child {
+	child := func(i int, status jobs.State, start, stop float64, tr ...*Trace) ChildTrace {
 		j := jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: parent.Name, Status: status,
 			CreatedAt: at(0), ArrayIndex: intp(i)}
 		if start > 0 {
@@ -142,7 +142,7 @@ func arrayView() View {
 		if stop > 0 {
 			j.StoppedAt = at(stop)
 		}
-		return Child{Job: j, Traces: tr}
+		return ChildTrace{Job: j, Traces: tr}
 	}
 	ok := func(id string, spans int) *Trace {
 		d := Document{ID: id + "0", Name: "BatchJob", StartTime: seconds(at(13)), EndTime: seconds(at(14))}
@@ -158,7 +158,7 @@ func arrayView() View {
 			{ID: "f2", Name: "api.example.com", Namespace: "remote", Error: true, Throttle: true, StartTime: seconds(at(14)), EndTime: seconds(at(15))},
 			{ID: "f3", Name: "api.example.com", Namespace: "remote", Error: true, StartTime: seconds(at(15)), EndTime: seconds(at(16))},
 		}}})
-	return View{Job: parent, Children: []Child{
+	return View{Job: parent, Children: []ChildTrace{
 		child(0, jobs.Succeeded, 12, 19.5, ok("c0", 3)),
 		child(1, jobs.Succeeded, 12, 31.25, ok("c1", 4)),
 		child(2, jobs.Failed, 12.5, 40.1, bad),
