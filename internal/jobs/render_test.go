@@ -59,7 +59,7 @@ func renderCases() map[string]struct {
 	now time.Time
 } {
 	retrying := []func(*types.JobDetail){retries(3), started(9000), attempt(2000, 6000, 1, exited)}
-	failedChildren := []Child{{ID: "arr:3", Index: 3, ExitCode: aws.Int(2), StatusReason: exited}, {ID: "arr:41", Index: 41, ExitCode: aws.Int(137), StatusReason: "Job attempt duration exceeded timeout"}}
+	failedChildren := []FailedChild{{ID: "arr:3", Index: 3, ExitCode: aws.Int(2), StatusReason: exited}, {ID: "arr:41", Index: 41, ExitCode: aws.Int(137), StatusReason: "Job attempt duration exceeded timeout"}}
 	arr := observe(
 		step{0, detail("arr", types.JobStatusPending, array(50, map[string]int32{"PENDING": 50}))},
 		step{3 * time.Second, detail("arr", types.JobStatusFailed, array(50, map[string]int32{"SUCCEEDED": 48, "FAILED": 2}), started(1500), stopped(65000, 0, "2 of 50 child jobs failed"))},
