@@ -2,7 +2,6 @@ package traces
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,10 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/google/go-cmp/cmp"
 
+	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/jobs"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // t0 is when the fixtures' jobs were created.
 var t0 = time.Unix(1764040000, 0).UTC()
@@ -180,24 +177,6 @@ func checkWidths(t *testing.T, out string, w int) {
 	}
 }
 
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/traces -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
-	}
-}
-
 func TestRenderGolden(t *testing.T) {
 	nightly := View{Job: nightlyJob(), Traces: loadTraces(t, "batchgettraces-job.json")}
 	rj, rt := retryJob()
@@ -243,7 +222,7 @@ func TestRenderGolden(t *testing.T) {
 			if o.Color && !strings.Contains(got, "\x1b[") {
 				t.Error("output with colour holds no escape sequence")
 			}
-			golden(t, tt.name, got)
+			golden.AssertString(t, tt.name+".golden", got)
 		})
 	}
 }
