@@ -6,8 +6,8 @@ import (
 	"github.com/batchxray/batchxray/internal/jobs"
 )
 
-// header writes the job's name, ID, state and times, and the counts of
-// what failed, above the drawing.
+// header writes the job's title, its state and times, the failure reason,
+// and for a job its X-Ray line: the traces, spans and what failed.
 func (r *renderer) header(v View) {
 	j := v.Job
 	title := []piece{{j.Name, r.bold}}
