@@ -154,14 +154,8 @@ func printTrace(opts *traceOptions, v traces.View, region string) error {
 			return err
 		}
 	default:
-		fmt.Fprint(ios.Out, traces.Render(v, traces.Options{
-			Width:       ios.TerminalWidth(),
-			Color:       ios.ColorEnabled(),
-			Now:         now,
-			Depth:       opts.depth,
-			MinDuration: opts.minDuration,
-			ErrorsOnly:  opts.errorsOnly,
-		}))
+		fmt.Fprint(ios.Out, traces.Render(v, traces.Options{Width: ios.TerminalWidth(), Color: ios.ColorEnabled(), Now: now,
+			Depth: opts.depth, MinDuration: opts.minDuration, ErrorsOnly: opts.errorsOnly}))
 	}
 	// An array parent's table would bury the user in URLs: the children's
 	// are shown when one is drawn with --index.
