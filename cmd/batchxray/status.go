@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
@@ -66,62 +64,19 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	if err != nil {
 		return err
 	}
-	c := batch.NewFromConfig(cfg)
-	found, unknown, err := jobs.Describe(ctx, c, opts.ids)
-	if err != nil {
-		return explainAWSError(err)
+	js, err := jobs.Follow(ctx, batch.NewFromConfig(cfg), opts.ids, jobs.FollowOptions{
+		Once: opts.once, MaxWait: opts.maxWait, ExplainAfter: opts.explainAfter,
+		IO: f.IOStreams, Now: f.Now, Log: f.Logger(),
+	})
+	var le *jobs.LookupError
+	if errors.As(err, &le) {
+		return explainAWSError(le.Err)
 	}
-	var notFound error
-	if len(unknown) > 0 {
-		notFound = &jobs.NotFoundError{IDs: unknown}
+	// Interrupted, timed out or not: show where the jobs are.
+	if perr := printReports(f, js, f.Now()); perr != nil && err == nil {
+		return perr
 	}
-	var followed []*jobs.Job
-	now := f.Now()
-	done := true
-	for _, d := range found {
-		j := jobs.FromDetail(d)
-		followed = append(followed, &j)
-		done = done && j.Status.Terminal()
-	}
-	if !opts.once && !done {
-		if notFound != nil {
-			fmt.Fprintf(f.IOStreams.ErrOut, "batchxray: %s; following the others\n", notFound)
-		}
-		ids := make([]string, len(followed))
-		for i, j := range followed {
-			ids[i] = j.ID
-		}
-		followed, err = follow(ctx, f, c, ids, opts.maxWait, opts.explainAfter)
-		now = f.Now()
-		var fe *jobs.FailedError
-		if err != nil && !errors.As(err, &fe) {
-			// Interrupted or timed out: show where the jobs are.
-			_ = printReports(f, followed, now)
-			return errors.Join(err, notFound)
-		}
-	} else {
-		for _, j := range followed {
-			if j.Status == jobs.Failed && j.Array != nil && j.Array.Counts[jobs.Failed] > 0 {
-				if j.Array.FailedChildren, err = jobs.FailedChildren(ctx, c, j.ID); err != nil {
-					return explainAWSError(err)
-				}
-			}
-		}
-	}
-	if err := printReports(f, followed, now); err != nil {
-		return err
-	}
-	var failed []*jobs.Job
-	for _, j := range followed {
-		if j.Status == jobs.Failed {
-			failed = append(failed, j)
-		}
-	}
-	var failErr error
-	if len(failed) > 0 {
-		failErr = &jobs.FailedError{Jobs: failed}
-	}
-	return errors.Join(failErr, notFound)
+	return err
 }
 
 // printReports writes the jobs' reports on stdout: text blocks, or JSON.
@@ -144,142 +99,4 @@ func printReports(f *factory, js []*jobs.Job, now time.Time) error {
 		fmt.Fprint(out, jobs.Summary(j, now, st))
 	}
 	return nil
-}
-
-// follow waits for the jobs to end while showing their progress on stderr:
-// a live line redrawn in place on a terminal, one line per transition
-// otherwise. A job that waits in RUNNABLE longer than explainAfter is
-// explained once.
-func follow(ctx context.Context, f *factory, c *batch.Client, ids []string, maxWait, explainAfter time.Duration) ([]*jobs.Job, error) {
-	ios := f.IOStreams
-	st := ui.NewStyles(ios.ErrOut, ios.ColorEnabledStderr())
-	live := newLiveLine(ios.ErrOut, ios.IsStderrTTY(), ios.TerminalWidth(), st, f.Now)
-	defer live.close()
-	explained := map[string]bool{}
-	arrayCounts := map[string]string{}
-	js, err := jobs.Wait(ctx, c, ids, jobs.WaitOptions{
-		MaxWait: maxWait,
-		OnTransition: func(j *jobs.Job) {
-			if !live.tty {
-				live.println(jobs.TransitionLine(j, st))
-			}
-		},
-		OnPoll: func(js []*jobs.Job, now time.Time) {
-			for _, j := range js {
-				if j.Array != nil && !live.tty {
-					if s := fmt.Sprint(j.Array.Counts); arrayCounts[j.ID] != s {
-						arrayCounts[j.ID] = s
-						live.println(jobs.ArrayLine(j, now, st))
-					}
-				}
-				if waited := j.RunnableFor(now); waited > 0 && waited >= explainAfter && !explained[j.ID] {
-					explained[j.ID] = true
-					lines, err := jobs.Explain(ctx, c, j)
-					if err != nil {
-						f.Logger().Debug("explain RUNNABLE", "job", j.ID, "err", err)
-						continue
-					}
-					live.println(st.Warn.Render(ui.GlyphWarn) + fmt.Sprintf(" %s (%s) has waited in RUNNABLE for %s:", j.Name, j.ID, jobs.FormatDuration(waited)))
-					for _, l := range lines {
-						live.println("    " + l)
-					}
-				}
-			}
-			live.update(js)
-		},
-	})
-	return js, err
-}
-
-// liveLine is the redrawn progress line on a terminal: it is redrawn on
-// every poll and once a second between polls, so the times keep moving.
-// Off a terminal it only passes lines through.
-type liveLine struct {
-	w     io.Writer
-	tty   bool
-	width int
-	st    ui.Styles
-	now   func() time.Time
-
-	mu    sync.Mutex
-	jobs  []*jobs.Job
-	drawn bool
-	stop  chan struct{}
-	done  chan struct{}
-}
-
-func newLiveLine(w io.Writer, tty bool, width int, st ui.Styles, now func() time.Time) *liveLine {
-	l := &liveLine{w: w, tty: tty, width: width, st: st, now: now}
-	if tty {
-		l.stop, l.done = make(chan struct{}), make(chan struct{})
-		go l.tick()
-	}
-	return l
-}
-
-func (l *liveLine) tick() {
-	defer close(l.done)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			l.mu.Lock()
-			l.redraw()
-			l.mu.Unlock()
-		}
-	}
-}
-
-// redraw replaces the line; the caller holds mu.
-func (l *liveLine) redraw() {
-	if !l.tty || len(l.jobs) == 0 {
-		return
-	}
-	l.clear()
-	fmt.Fprint(l.w, jobs.LiveLineMany(l.jobs, l.now(), l.width, l.st))
-	l.drawn = true
-}
-
-func (l *liveLine) clear() {
-	if l.drawn {
-		fmt.Fprint(l.w, "\r\x1b[K")
-		l.drawn = false
-	}
-}
-
-// update takes the jobs of the latest poll. The jobs are the waiter's, and
-// it changes them only during a poll, which is when update is called, so
-// the copy of the slice is enough.
-func (l *liveLine) update(js []*jobs.Job) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.jobs = make([]*jobs.Job, len(js))
-	for i, j := range js {
-		c := *j
-		l.jobs[i] = &c
-	}
-	l.redraw()
-}
-
-// println prints a line above the live line.
-func (l *liveLine) println(s string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.clear()
-	fmt.Fprintln(l.w, s)
-	l.redraw()
-}
-
-// close stops the redraws and clears the line.
-func (l *liveLine) close() {
-	if l.tty {
-		close(l.stop)
-		<-l.done
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.clear()
 }

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/spf13/cobra"
 
@@ -113,8 +110,7 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 		return explainAWSError(err)
 	}
 	if f.Globals.JSON() {
-		enc := json.NewEncoder(ios.Out)
-		if err := enc.Encode(sub); err != nil {
+		if err := json.NewEncoder(ios.Out).Encode(sub); err != nil {
 			return err
 		}
 	} else {
@@ -124,26 +120,24 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 		return nil
 	}
 	fmt.Fprintf(ios.ErrOut, "submitted %s (%s) to %s; following it (Ctrl-C to stop)\n", sub.Name, sub.ID, spec.Queue)
-	js, err := follow(ctx, f, c, []string{sub.ID}, opts.maxWait, opts.explainAfter)
-	st := ui.NewStyles(ios.ErrOut, ios.ColorEnabledStderr())
-	var fe *jobs.FailedError
-	switch {
-	case err == nil || errors.As(err, &fe):
-		fmt.Fprint(ios.ErrOut, jobs.Summary(js[0], f.Now(), st))
-		return err
-	case errors.Is(err, context.Canceled):
+	js, err := jobs.Follow(ctx, c, []string{sub.ID}, jobs.FollowOptions{
+		Submitted: true, MaxWait: opts.maxWait, ExplainAfter: opts.explainAfter,
+		IO: ios, Now: f.Now, Log: f.Logger(),
+	})
+	if errors.Is(err, context.Canceled) {
 		return interrupted(ctx, f, c, sub, err)
 	}
+	// A job that ended, FAILED or not, is summed up; one the wait gave up
+	// on too, when it was seen at all.
 	if len(js) > 0 && js[0].Status != "" {
-		fmt.Fprint(ios.ErrOut, jobs.Summary(js[0], f.Now(), st))
+		fmt.Fprint(ios.ErrOut, jobs.Summary(js[0], f.Now(), ui.NewStyles(ios.ErrOut, ios.ColorEnabledStderr())))
 	}
-	fmt.Fprintf(ios.ErrOut, "job %s is left as it is: follow it with batchxray status %s\n", sub.ID, sub.ID)
+	var fe *jobs.FailedError
+	if err != nil && !errors.As(err, &fe) {
+		fmt.Fprintf(ios.ErrOut, "job %s is left as it is: follow it with batchxray status %s\n", sub.ID, sub.ID)
+	}
 	return err
 }
-
-// terminateTimeout bounds the TerminateJob call made after Ctrl-C, whose
-// context is already cancelled.
-const terminateTimeout = 30 * time.Second
 
 // interrupted handles Ctrl-C during --wait: on a terminal the user says
 // whether to terminate the job; otherwise it keeps running. Either way the
@@ -154,15 +148,11 @@ func interrupted(ctx context.Context, f *factory, c *batch.Client, sub jobs.Subm
 		fmt.Fprintf(ios.ErrOut, "\ninterrupted: job %s keeps running; follow it with batchxray status %s\n", sub.ID, sub.ID)
 		return cause
 	}
-	fmt.Fprintf(ios.ErrOut, "\nterminate job %s (%s)? [y/N] ", sub.Name, sub.ID)
-	answer, _ := bufio.NewReader(ios.In).ReadString('\n')
-	if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+	if !ios.Confirm(fmt.Sprintf("\nterminate job %s (%s)?", sub.Name, sub.ID)) {
 		fmt.Fprintf(ios.ErrOut, "job %s keeps running; follow it with batchxray status %s\n", sub.ID, sub.ID)
 		return cause
 	}
-	tctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), terminateTimeout)
-	defer cancel()
-	if _, err := c.TerminateJob(tctx, &batch.TerminateJobInput{JobId: aws.String(sub.ID), Reason: aws.String("terminated with Ctrl-C in batchxray submit --wait")}); err != nil {
+	if err := jobs.Terminate(ctx, c, sub.ID, "terminated with Ctrl-C in batchxray submit --wait"); err != nil {
 		return errors.Join(cause, fmt.Errorf("terminate job %s: %w", sub.ID, explainAWSError(err)))
 	}
 	fmt.Fprintf(ios.ErrOut, "terminated job %s\n", sub.ID)

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
@@ -18,7 +15,6 @@ import (
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
-	"github.com/batchxray/batchxray/internal/waiter"
 )
 
 // defaultTraceWait is the short grace trace gives X-Ray to index a job's
@@ -106,163 +102,38 @@ func (e *jobNotFoundError) Error() string {
 // NotFound marks the error for exit code 4.
 func (e *jobNotFoundError) NotFound() bool { return true }
 
-// traceNotFoundError adds the Finder's hint to its explanation, so the
-// user reads why there is no trace and then what to do next.
-type traceNotFoundError struct{ *traces.NotFoundError }
-
-func (e traceNotFoundError) Error() string {
-	return e.NotFoundError.Error() + "\n" + e.Hint()
-}
-
 func runTrace(ctx context.Context, opts *traceOptions) error {
 	f := opts.f
 	cfg, err := f.AWSConfig(ctx)
 	if err != nil {
 		return err
 	}
-	bc := batch.NewFromConfig(cfg)
-	found, _, err := jobs.Describe(ctx, bc, []string{opts.jobID})
-	if err != nil {
-		return explainAWSError(err)
-	}
-	if len(found) == 0 {
-		return &jobNotFoundError{id: opts.jobID, region: cfg.Region}
-	}
-	j := jobs.FromDetail(found[0])
-	if err := checkIndex(opts, j); err != nil {
-		return err
-	}
-
 	// Following and finding can take a while: on a terminal a spinner says
 	// what is going on; off one nothing, so stderr stays quiet in scripts.
 	progress := ui.NewProgress(f.IOStreams)
 	defer progress.Close()
-	wait := opts.wait
-	if !j.Status.Terminal() && wait > 0 {
-		start := opts.clock.Now()
-		if j, err = followJob(ctx, opts, bc, j, progress); err != nil {
-			return err
-		}
-		wait = max(wait-opts.clock.Since(start), 0)
-	}
-
-	v := traces.View{Job: j}
-	expect := 0
-	if j.Array != nil {
-		if v.Children, err = describeChildren(ctx, bc, j); err != nil {
-			return err
-		}
-		for _, c := range v.Children {
-			if !c.Job.Started().IsZero() {
-				expect++
-			}
-		}
-	} else {
-		for _, a := range j.Attempts {
-			if !a.StartedAt.IsZero() {
-				expect++
-			}
-		}
-	}
-
-	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", j.ID, wait.Round(time.Second))
-	progress.Start(label)
-	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
-	got, err := finder.Find(ctx, traces.Request{Job: v.Job, Wait: wait, Expect: expect})
-	progress.End(label)
-	if err != nil {
-		var nf *traces.NotFoundError
-		if errors.As(err, &nf) {
-			return traceNotFoundError{nf}
-		}
-		return explainAWSError(err)
-	}
-	if j.Array != nil {
-		groupChildren(&v, got)
-	} else {
-		v.Traces = got
-	}
+	lo := traces.LookupOptions{Wait: opts.wait, Progress: progress}
 	if opts.hasIndex {
-		// The index was checked against the size; a child Batch did not
-		// describe has no view.
-		child, ok := v.ChildView(opts.index)
-		if !ok {
-			return &jobNotFoundError{id: j.ID + ":" + strconv.Itoa(opts.index), region: cfg.Region}
-		}
-		v = child
+		lo.Index = &opts.index
 	}
-	return printTrace(opts, v, cfg.Region)
-}
-
-// checkIndex refuses an --index the job cannot have, before any waiting.
-func checkIndex(opts *traceOptions, j jobs.Job) error {
-	switch {
-	case !opts.hasIndex:
-		return nil
-	case j.Array == nil:
-		return usageErrorf("--index %d: job %s is not an array job", opts.index, j.ID)
-	case opts.index >= j.Array.Size:
-		return usageErrorf("--index %d: array job %s has indexes 0 to %d", opts.index, j.ID, j.Array.Size-1)
-	}
-	return nil
-}
-
-// followJob waits, within --wait, for a job that has not ended: it sends its
-// trace only when it ends, so `batchxray trace "$(batchxray submit)"` works.
-// It returns the job as last seen, with the transitions seen on the way; a
-// job that FAILED or is still going is no error here.
-func followJob(ctx context.Context, opts *traceOptions, bc *batch.Client, j jobs.Job, progress *ui.Progress) (jobs.Job, error) {
-	label := fmt.Sprintf("waiting for %s to end (up to %s)", j.ID, opts.wait)
-	progress.Start(label)
-	defer progress.End(label)
-	js, err := jobs.Wait(ctx, bc, []string{j.ID}, jobs.WaitOptions{MaxWait: opts.wait, Clock: opts.clock})
+	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
+	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)
 	var (
-		failed   *jobs.FailedError
-		timedOut *waiter.TimeoutError
+		jnf *jobs.NotFoundError
+		ie  *traces.IndexError
+		tnf *traces.NotFoundError
 	)
-	if err != nil && !errors.As(err, &failed) && !errors.As(err, &timedOut) {
-		return j, explainAWSError(err)
+	switch {
+	case err == nil:
+		return printTrace(opts, v, cfg.Region)
+	case errors.As(err, &jnf):
+		return &jobNotFoundError{id: jnf.IDs[0], region: cfg.Region}
+	case errors.As(err, &ie):
+		return usageErrorf("--index %d: %s", ie.Index, ie)
+	case errors.As(err, &tnf):
+		return tnf.WithHint()
 	}
-	if len(js) == 1 && !js[0].CreatedAt.IsZero() {
-		return *js[0], nil
-	}
-	return j, nil
-}
-
-// describeChildren describes every child of an array job, MaxDescribe a
-// call; Batch names them <parent>:<index>.
-func describeChildren(ctx context.Context, bc *batch.Client, parent jobs.Job) ([]traces.Child, error) {
-	ids := make([]string, parent.Array.Size)
-	for i := range ids {
-		ids[i] = parent.ID + ":" + strconv.Itoa(i)
-	}
-	details, _, err := jobs.Describe(ctx, bc, ids)
-	if err != nil {
-		return nil, explainAWSError(err)
-	}
-	children := make([]traces.Child, 0, len(details))
-	for _, d := range details {
-		children = append(children, traces.Child{Job: jobs.FromDetail(d)})
-	}
-	return children, nil
-}
-
-// groupChildren hands each trace of an array job to the child whose index
-// its segment carries. A trace without one stays with the parent.
-func groupChildren(v *traces.View, ts []*traces.Trace) {
-	byIndex := make(map[int]int, len(v.Children))
-	for i, c := range v.Children {
-		byIndex[c.Index()] = i
-	}
-	for _, t := range ts {
-		if idx, ok := traces.ArrayIndex(t); ok {
-			if i, ok := byIndex[idx]; ok {
-				v.Children[i].Traces = append(v.Children[i].Traces, t)
-				continue
-			}
-		}
-		v.Traces = append(v.Traces, t)
-	}
+	return explainAWSError(err)
 }
 
 // printTrace writes the view on stdout (drawing, JSON or raw documents)
@@ -273,7 +144,7 @@ func printTrace(opts *traceOptions, v traces.View, region string) error {
 	now := f.Now()
 	switch {
 	case opts.raw:
-		if err := printRaw(ios.Out, v); err != nil {
+		if err := traces.WriteRaw(ios.Out, v); err != nil {
 			return err
 		}
 	case f.Globals.JSON():
@@ -283,14 +154,8 @@ func printTrace(opts *traceOptions, v traces.View, region string) error {
 			return err
 		}
 	default:
-		fmt.Fprint(ios.Out, traces.Render(v, traces.Options{
-			Width:       ios.TerminalWidth(),
-			Color:       ios.ColorEnabled(),
-			Now:         now,
-			Depth:       opts.depth,
-			MinDuration: opts.minDuration,
-			ErrorsOnly:  opts.errorsOnly,
-		}))
+		fmt.Fprint(ios.Out, traces.Render(v, traces.Options{Width: ios.TerminalWidth(), Color: ios.ColorEnabled(), Now: now,
+			Depth: opts.depth, MinDuration: opts.minDuration, ErrorsOnly: opts.errorsOnly}))
 	}
 	// An array parent's table would bury the user in URLs: the children's
 	// are shown when one is drawn with --index.
@@ -299,29 +164,6 @@ func printTrace(opts *traceOptions, v traces.View, region string) error {
 	}
 	if len(v.Children) > 0 && !opts.raw && !f.Globals.JSON() {
 		fmt.Fprintf(ios.ErrOut, "draw one child with: batchxray trace %s --index N\n", v.Job.ID)
-	}
-	return nil
-}
-
-// printRaw writes every document of the view's traces, children's too, as
-// BatchGetTraces returned it, one a line, so jq can read the stream.
-func printRaw(w io.Writer, v traces.View) error {
-	all := v.Traces
-	for _, c := range v.Children {
-		all = append(all[:len(all):len(all)], c.Traces...)
-	}
-	for _, t := range all {
-		for _, doc := range t.Raw {
-			// A document X-Ray stored indented would break the stream.
-			var line bytes.Buffer
-			if err := json.Compact(&line, []byte(doc)); err != nil {
-				return fmt.Errorf("document of trace %s: %w", t.ID, err)
-			}
-			line.WriteByte('\n')
-			if _, err := w.Write(line.Bytes()); err != nil {
-				return err
-			}
-		}
 	}
 	return nil
 }

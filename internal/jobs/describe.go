@@ -74,8 +74,8 @@ func dedupe(ids []string) []string {
 }
 
 // FailedChildren lists the children of an array job that FAILED.
-func FailedChildren(ctx context.Context, c WaitAPI, parentID string) ([]Child, error) {
-	var out []Child
+func FailedChildren(ctx context.Context, c WaitAPI, parentID string) ([]FailedChild, error) {
+	var out []FailedChild
 	pages := batch.NewListJobsPaginator(c, &batch.ListJobsInput{ArrayJobId: aws.String(parentID), JobStatus: types.JobStatusFailed})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -83,7 +83,7 @@ func FailedChildren(ctx context.Context, c WaitAPI, parentID string) ([]Child, e
 			return nil, fmt.Errorf("list failed children of %s: %w", parentID, err)
 		}
 		for _, s := range page.JobSummaryList {
-			ch := Child{ID: aws.ToString(s.JobId), StatusReason: aws.ToString(s.StatusReason)}
+			ch := FailedChild{ID: aws.ToString(s.JobId), StatusReason: aws.ToString(s.StatusReason)}
 			if s.ArrayProperties != nil && s.ArrayProperties.Index != nil {
 				ch.Index = int(*s.ArrayProperties.Index)
 			} else if _, idx, ok := strings.Cut(ch.ID, ":"); ok {
@@ -95,7 +95,7 @@ func FailedChildren(ctx context.Context, c WaitAPI, parentID string) ([]Child, e
 			out = append(out, ch)
 		}
 	}
-	slices.SortFunc(out, func(a, b Child) int { return a.Index - b.Index })
+	slices.SortFunc(out, func(a, b FailedChild) int { return a.Index - b.Index })
 	return out, nil
 }
 

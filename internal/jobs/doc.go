@@ -4,5 +4,7 @@
 // timestamps and the transitions seen while polling), the job waiter in
 // SDK-waiter form, DescribeJobs batched by 100, the explanation of a job stuck
 // in RUNNABLE, and the pure rendering of the live line, transition lines and
-// summaries.
+// summaries. Follow is the use case `status` and `submit --wait` share: look
+// the jobs up, wait for them with a live line (ui.Live) or transition lines,
+// explain a long RUNNABLE once, and name a failed array's failed children.
 package jobs

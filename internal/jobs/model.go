@@ -58,11 +58,11 @@ type Array struct {
 	Counts map[State]int `json:"counts"`
 	// FailedChildren lists children that FAILED, once the parent has
 	// ended and they were asked for.
-	FailedChildren []Child `json:"failedChildren,omitempty"`
+	FailedChildren []FailedChild `json:"failedChildren,omitempty"`
 }
 
-// Child is a failed array child, as ListJobs reports it.
-type Child struct {
+// FailedChild is a failed array child, as ListJobs reports it.
+type FailedChild struct {
 	ID           string `json:"id"`
 	Index        int    `json:"index"`
 	ExitCode     *int   `json:"exitCode,omitempty"`
@@ -188,7 +188,7 @@ func resources(c *types.ContainerDetail) (vcpus float64, memMiB int) {
 // was.
 func (j *Job) Update(d types.JobDetail, at time.Time) bool {
 	seen := j.Transitions
-	var failed []Child
+	var failed []FailedChild
 	if j.Array != nil {
 		failed = j.Array.FailedChildren
 	}
@@ -213,9 +213,9 @@ func (j *Job) Previous() State {
 	return ""
 }
 
-// Span is a stretch of time the job spent in one state. End is zero while
+// StateSpan is a stretch of time the job spent in one state. End is zero while
 // the job is still in it.
-type Span struct {
+type StateSpan struct {
 	State State     `json:"state"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end,omitzero"`
@@ -227,7 +227,7 @@ type Span struct {
 // start is late by up to one poll interval. A state seen on the first poll
 // is taken to have begun then, or at creation when it is the first state;
 // the time before the first sighting of a later state is in no span.
-func (j *Job) Spans() []Span {
+func (j *Job) StateSpans() []StateSpan {
 	type event struct {
 		state State
 		at    time.Time
@@ -281,7 +281,7 @@ func (j *Job) Spans() []Span {
 		}
 		return a.order - b.order
 	})
-	var spans []Span
+	var spans []StateSpan
 	for _, e := range ev {
 		if n := len(spans); n > 0 {
 			if spans[n-1].State == e.state {
@@ -292,7 +292,7 @@ func (j *Job) Spans() []Span {
 			}
 			spans[n-1].End = e.at
 		}
-		spans = append(spans, Span{State: e.state, Start: e.at})
+		spans = append(spans, StateSpan{State: e.state, Start: e.at})
 	}
 	return spans
 }
@@ -301,7 +301,7 @@ func (j *Job) Spans() []Span {
 // counts until now, a terminal state counts nothing.
 func (j *Job) Durations(now time.Time) map[State]time.Duration {
 	d := map[State]time.Duration{}
-	for _, s := range j.Spans() {
+	for _, s := range j.StateSpans() {
 		if s.State.Terminal() {
 			continue
 		}

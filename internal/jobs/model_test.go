@@ -43,12 +43,12 @@ func TestFromDetail(t *testing.T) {
 	diff(t, "queue name from its ARN", "demo-queue", j.Queue)
 	diff(t, "request", []any{1.0, 2048}, []any{j.VCPUs, j.MemoryMiB})
 	// Seen RUNNING only: when it was PENDING or RUNNABLE is not known.
-	diff(t, "spans", []Span{{Running, t0.Add(time.Second), time.Time{}}}, j.Spans())
+	diff(t, "spans", []StateSpan{{Running, t0.Add(time.Second), time.Time{}}}, j.StateSpans())
 	pending := FromDetail(child)
 	pending.Status = Pending
 	pending.StartedAt = time.Time{}
 	// An array child is created into PENDING.
-	diff(t, "spans of a pending child", []Span{{Pending, t0, time.Time{}}}, pending.Spans())
+	diff(t, "spans of a pending child", []StateSpan{{Pending, t0, time.Time{}}}, pending.StateSpans())
 	diff(t, "attempt", 1, j.Attempt())
 }
 

@@ -230,7 +230,7 @@ func attemptLine(a Attempt) string {
 	return strings.Join(parts, ", ")
 }
 
-func childLine(c Child, st ui.Styles) string {
+func childLine(c FailedChild, st ui.Styles) string {
 	s := st.Failed.Render(ui.GlyphFailed) + " " + c.ID
 	if c.ExitCode != nil {
 		s += fmt.Sprintf(" exit %d", *c.ExitCode)
@@ -257,7 +257,7 @@ type Report struct {
 	// RunTimeSeconds is the time every attempt ran.
 	RunTimeSeconds float64 `json:"runTimeSeconds"`
 	// Spans are the states one after the other, as far as they are known.
-	Spans []Span `json:"spans"`
+	Spans []StateSpan `json:"spans"`
 	// SecondsInState is the time spent in each state.
 	SecondsInState map[State]float64 `json:"secondsInState"`
 	// TraceCommand shows the job's trace.
@@ -270,12 +270,12 @@ func NewReport(j *Job, now time.Time) Report {
 		Job:              j,
 		QueueWaitSeconds: j.QueueWait(now).Seconds(),
 		RunTimeSeconds:   j.RunTime(now).Seconds(),
-		Spans:            j.Spans(),
+		Spans:            j.StateSpans(),
 		SecondsInState:   map[State]float64{},
 		TraceCommand:     "batchxray trace " + j.ID,
 	}
 	if r.Spans == nil {
-		r.Spans = []Span{}
+		r.Spans = []StateSpan{}
 	}
 	for s, d := range j.Durations(now) {
 		r.SecondsInState[s] = d.Seconds()

@@ -3,9 +3,6 @@ package jobs
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,27 +10,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 
+	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/ui"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	diff(t, name, string(want), got)
-}
 
 // observe builds a Job as the waiter would: each detail seen at its offset
 // from t0.
@@ -59,7 +38,7 @@ func renderCases() map[string]struct {
 	now time.Time
 } {
 	retrying := []func(*types.JobDetail){retries(3), started(9000), attempt(2000, 6000, 1, exited)}
-	failedChildren := []Child{{ID: "arr:3", Index: 3, ExitCode: aws.Int(2), StatusReason: exited}, {ID: "arr:41", Index: 41, ExitCode: aws.Int(137), StatusReason: "Job attempt duration exceeded timeout"}}
+	failedChildren := []FailedChild{{ID: "arr:3", Index: 3, ExitCode: aws.Int(2), StatusReason: exited}, {ID: "arr:41", Index: 41, ExitCode: aws.Int(137), StatusReason: "Job attempt duration exceeded timeout"}}
 	arr := observe(
 		step{0, detail("arr", types.JobStatusPending, array(50, map[string]int32{"PENDING": 50}))},
 		step{3 * time.Second, detail("arr", types.JobStatusFailed, array(50, map[string]int32{"SUCCEEDED": 48, "FAILED": 2}), started(1500), stopped(65000, 0, "2 of 50 child jobs failed"))},
@@ -104,8 +83,8 @@ func TestRenderGoldens(t *testing.T) {
 			t.Run(name+"/"+mode, func(t *testing.T) {
 				st := ui.NewStyles(&bytes.Buffer{}, tty)
 				live := LiveLine(c.j, c.now, 100, st) + "\n" + LiveLine(c.j, c.now, 40, st) + "\n"
-				golden(t, "live_"+name+"_"+mode+".golden", live)
-				golden(t, "summary_"+name+"_"+mode+".golden", Summary(c.j, c.now, st))
+				golden.AssertString(t, "live_"+name+"_"+mode+".golden", live)
+				golden.AssertString(t, "summary_"+name+"_"+mode+".golden", Summary(c.j, c.now, st))
 			})
 		}
 	}
@@ -128,7 +107,7 @@ func TestTransitionLines(t *testing.T) {
 	}
 	arr := observe(step{2 * time.Second, detail("arr", types.JobStatusPending, array(50, map[string]int32{"RUNNING": 10, "SUCCEEDED": 40}))})
 	lines = append(lines, ArrayLine(arr, t0.Add(2*time.Second), st))
-	golden(t, "transitions.golden", strings.Join(lines, "\n")+"\n")
+	golden.AssertString(t, "transitions.golden", strings.Join(lines, "\n")+"\n")
 }
 
 func TestLiveLineMany(t *testing.T) {
@@ -147,7 +126,7 @@ func TestReportJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report_failed.json", string(b)+"\n")
+	golden.AssertString(t, "report_failed.json", string(b)+"\n")
 }
 
 func TestFormatDuration(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,7 +26,11 @@ const (
 	reservedPrefix = "AWS_BATCH"
 )
 
-var jobNamePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+// jobNamePattern is compiled on first use, so that no command pays for it
+// at start-up.
+var jobNamePattern = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
+})
 
 // Spec is a job to submit to a stack.
 type Spec struct {
@@ -63,7 +68,7 @@ type Spec struct {
 // one broken.
 func (s Spec) Validate() error {
 	switch {
-	case !jobNamePattern.MatchString(s.Name):
+	case !jobNamePattern().MatchString(s.Name):
 		return fmt.Errorf("invalid job name %q: 1 to 128 letters, digits, hyphens and underscores, starting with a letter or digit", s.Name)
 	case s.ArraySize != 0 && (s.ArraySize < MinArraySize || s.ArraySize > MaxArraySize):
 		return fmt.Errorf("invalid array size %d: from %d to %d", s.ArraySize, MinArraySize, MaxArraySize)

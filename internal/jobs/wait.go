@@ -130,12 +130,8 @@ func Wait(ctx context.Context, c WaitAPI, ids []string, o WaitOptions) ([]*Job, 
 		}
 		pending = slices.DeleteFunc(pending, func(id string) bool { return byID[id].Status.Terminal() })
 		if len(pending) == 0 {
-			for _, j := range jobs {
-				if j.Status == Failed && j.Array != nil && j.Array.Counts[Failed] > 0 {
-					if j.Array.FailedChildren, err = FailedChildren(ctx, c, j.ID); err != nil {
-						return false, err
-					}
-				}
+			if err := listFailedChildren(ctx, c, jobs); err != nil {
+				return false, err
 			}
 		}
 		if o.OnPoll != nil {
@@ -146,14 +142,5 @@ func Wait(ctx context.Context, c WaitAPI, ids []string, o WaitOptions) ([]*Job, 
 	if err != nil {
 		return jobs, err
 	}
-	var failed []*Job
-	for _, j := range jobs {
-		if j.Status == Failed {
-			failed = append(failed, j)
-		}
-	}
-	if len(failed) > 0 {
-		return jobs, &FailedError{Jobs: failed}
-	}
-	return jobs, nil
+	return jobs, failed(jobs)
 }

@@ -125,7 +125,7 @@ func TestWait(t *testing.T) {
 			},
 			want: []string{"arr PENDING +0s", "arr FAILED +1.5s"},
 			check: func(t *testing.T, js []*Job) {
-				diff(t, "array", &Array{Size: 10, Counts: map[State]int{Succeeded: 9, Failed: 1}, FailedChildren: []Child{{ID: "arr:7", Index: 7, ExitCode: aws.Int(1), StatusReason: "Essential container in task exited"}}}, js[0].Array)
+				diff(t, "array", &Array{Size: 10, Counts: map[State]int{Succeeded: 9, Failed: 1}, FailedChildren: []FailedChild{{ID: "arr:7", Index: 7, ExitCode: aws.Int(1), StatusReason: "Essential container in task exited"}}}, js[0].Array)
 			},
 		},
 		{

@@ -4,6 +4,10 @@
 // per attempt, a waterfall on the same time axis, and a one-line service
 // map. For an array parent it draws a table of the children instead.
 //
+// Lookup is the use case `trace` runs: describe the job, follow it until it
+// ends (within the wait), describe an array's children, count the traces to
+// expect, find them and hand each child its own.
+//
 // Finding (Finder) queries GetTraceSummaries on the job's annotation over
 // windows of at most a day around the job, fetches with BatchGetTraces, and
 // when nothing is there says why in a NotFoundError.

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/batchxray/batchxray/internal/jobs"
+	"github.com/batchxray/batchxray/internal/waiter"
 )
 
 // The X-Ray calls the Finder makes, each on its own so a fake implements
@@ -90,7 +91,7 @@ func NewFinder(client xrayAPI, clock clockwork.Clock) *Finder {
 		MinDelay: DefaultMinDelay, MaxDelay: DefaultMaxDelay,
 		Retries: DefaultRetries, IndexingGrace: DefaultIndexingGrace,
 	}
-	f.sleep = f.clockSleep
+	f.sleep = func(ctx context.Context, d time.Duration) error { return waiter.Sleep(ctx, f.clock, d) }
 	return f
 }
 
@@ -150,23 +151,26 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 		return nil, &NotFoundError{JobID: j.ID, Reason: ReasonNeverStarted, Status: j.Status}
 	}
 	expect := max(req.Expect, 1)
-	deadline := f.clock.Now().Add(req.Wait)
-	delay := f.MinDelay
 	var ids []string
-	for {
+	look := func(ctx context.Context) (bool, error) {
 		var err error
 		ids, err = f.traceIDs(ctx, j)
-		if err != nil {
-			return nil, err
+		return len(ids) >= expect, err
+	}
+	var err error
+	if req.Wait <= 0 {
+		_, err = look(ctx)
+	} else {
+		// Running out of Wait is no failure: what was found is the answer.
+		err = waiter.Wait(ctx, "find traces of job "+j.ID, waiter.Options{
+			MinDelay: f.MinDelay, MaxDelay: f.MaxDelay, MaxWait: req.Wait, Clock: f.clock, Sleep: f.sleep,
+		}, look)
+		if _, ok := errors.AsType[*waiter.TimeoutError](err); ok {
+			err = nil
 		}
-		now := f.clock.Now()
-		if len(ids) >= expect || !now.Before(deadline) {
-			break
-		}
-		if err := f.sleep(ctx, min(delay, deadline.Sub(now))); err != nil {
-			return nil, err
-		}
-		delay = min(delay*2, f.MaxDelay)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if len(ids) == 0 {
 		return nil, f.explain(ctx, j)
@@ -327,22 +331,7 @@ func (f *Finder) retry(ctx context.Context, fn func() error) error {
 }
 
 func (f *Finder) backoff(attempt int) time.Duration {
-	d := f.MinDelay
-	for i := 0; i < attempt && d < f.MaxDelay; i++ {
-		d *= 2
-	}
-	return min(d, f.MaxDelay)
-}
-
-func (f *Finder) clockSleep(ctx context.Context, d time.Duration) error {
-	t := f.clock.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.Chan():
-		return nil
-	}
+	return waiter.Backoff(attempt, f.MinDelay, f.MaxDelay)
 }
 
 // Throttled reports whether X-Ray refused a call for its rate.

@@ -63,7 +63,7 @@ func BenchmarkFindArray1000(b *testing.B) {
 		v := View{Job: parent}
 		for i := 0; i < children; i++ {
 			idx := i
-			v.Children = append(v.Children, Child{Job: jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Status: jobs.Succeeded,
+			v.Children = append(v.Children, ChildTrace{Job: jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Status: jobs.Succeeded,
 				CreatedAt: parent.CreatedAt, StartedAt: parent.StartedAt, StoppedAt: parent.StoppedAt, ArrayIndex: &idx}, Traces: byIndex[i]})
 		}
 		_ = Render(v, Options{Width: 120, Now: now})

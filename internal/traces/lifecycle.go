@@ -61,7 +61,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 		attempts = append(attempts[:len(attempts):len(attempts)], jobs.Attempt{})
 		last++
 	}
-	spans := j.Spans()
+	spans := j.StateSpans()
 	tracks := make([]Track, 0, len(attempts))
 	from := j.CreatedAt
 	for i, a := range attempts {
@@ -101,7 +101,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 // transitions seen. Time in no span (before the job was first seen, or all
 // of it when nothing was seen) is queued. A terminal span begins where the
 // job ends, so it has no time to draw.
-func phases(spans []jobs.Span, from, end time.Time, open bool) []Phase {
+func phases(spans []jobs.StateSpan, from, end time.Time, open bool) []Phase {
 	var ps []Phase
 	add := func(state jobs.State, s, e time.Time) {
 		if n := len(ps); n > 0 && ps[n-1].State == state {

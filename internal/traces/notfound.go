@@ -73,6 +73,15 @@ func (e *NotFoundError) Hint() string {
 	return "check that the X-Ray daemon runs on the host (systemctl status xray) and that the job's sampling rule covers it"
 }
 
+// WithHint is the error with its Hint on a second line, so the user reads
+// why there is no trace and then what to do next. It still unwraps to e.
+func (e *NotFoundError) WithHint() error { return hintedError{e} }
+
+type hintedError struct{ *NotFoundError }
+
+func (e hintedError) Error() string { return e.NotFoundError.Error() + "\n" + e.Hint() }
+func (e hintedError) Unwrap() error { return e.NotFoundError }
+
 // explain says why nothing was found for a job that started.
 func (f *Finder) explain(ctx context.Context, j jobs.Job) error {
 	e := &NotFoundError{JobID: j.ID, Status: j.Status, Reason: ReasonUntraced}

@@ -1,6 +1,10 @@
 package traces
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"time"
 
@@ -90,4 +94,27 @@ func traceOutputs(traces []*Trace) []TraceOutput {
 		out = append(out, TraceOutput{ID: t.ID, DurationSeconds: d, Documents: docs})
 	}
 	return out
+}
+
+// WriteRaw writes every document of the view's traces, children's too, as
+// BatchGetTraces returned it, one a line, so jq can read the stream.
+func WriteRaw(w io.Writer, v View) error {
+	all := v.Traces
+	for _, c := range v.Children {
+		all = append(all[:len(all):len(all)], c.Traces...)
+	}
+	for _, t := range all {
+		for _, doc := range t.Raw {
+			// A document X-Ray stored indented would break the stream.
+			var line bytes.Buffer
+			if err := json.Compact(&line, []byte(doc)); err != nil {
+				return fmt.Errorf("document of trace %s: %w", t.ID, err)
+			}
+			line.WriteByte('\n')
+			if _, err := w.Write(line.Bytes()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/batchxray/batchxray/internal/golden"
 )
 
 func TestOutputGolden(t *testing.T) {
@@ -22,7 +24,7 @@ func TestOutputGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tt.name+".json", string(b)+"\n")
+			golden.AssertString(t, tt.name+".json.golden", string(b)+"\n")
 		})
 	}
 }

@@ -72,7 +72,7 @@ func TestRenderNeverExceedsWidth(t *testing.T) {
 		}
 		v := View{Job: job, Traces: traces}
 		if rng.IntN(5) == 0 {
-			v.Children = []Child{{Job: job, Traces: traces}, {Job: jobs.Job{ID: "c", Status: jobs.Pending, ArrayIndex: intp(rng.IntN(10000))}}}
+			v.Children = []ChildTrace{{Job: job, Traces: traces}, {Job: jobs.Job{ID: "c", Status: jobs.Pending, ArrayIndex: intp(rng.IntN(10000))}}}
 		}
 		o := Options{
 			Width: 40 + rng.IntN(161), Color: rng.IntN(2) == 0, Now: end.Add(time.Duration(rng.IntN(100)) * time.Second),

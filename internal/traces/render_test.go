@@ -2,7 +2,6 @@ package traces
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,12 +10,10 @@ import (
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/google/go-cmp/cmp"
 
+	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/jobs"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // t0 is when the fixtures' jobs were created.
 var t0 = time.Unix(1764040000, 0).UTC()
@@ -133,7 +130,7 @@ func arrayView() View {
 			jobs.Succeeded: 4, jobs.Failed: 1, jobs.Running: 1, jobs.Starting: 1, jobs.Runnable: 1,
 		}},
 	}
-	child := func(i int, status jobs.State, start, stop float64, tr ...*Trace) Child {
+	child := func(i int, status jobs.State, start, stop float64, tr ...*Trace) ChildTrace {
 		j := jobs.Job{ID: fmt.Sprintf("%s:%d", parent.ID, i), Name: parent.Name, Status: status,
 			CreatedAt: at(0), ArrayIndex: intp(i)}
 		if start > 0 {
@@ -142,7 +139,7 @@ func arrayView() View {
 		if stop > 0 {
 			j.StoppedAt = at(stop)
 		}
-		return Child{Job: j, Traces: tr}
+		return ChildTrace{Job: j, Traces: tr}
 	}
 	ok := func(id string, spans int) *Trace {
 		d := Document{ID: id + "0", Name: "BatchJob", StartTime: seconds(at(13)), EndTime: seconds(at(14))}
@@ -158,7 +155,7 @@ func arrayView() View {
 			{ID: "f2", Name: "api.example.com", Namespace: "remote", Error: true, Throttle: true, StartTime: seconds(at(14)), EndTime: seconds(at(15))},
 			{ID: "f3", Name: "api.example.com", Namespace: "remote", Error: true, StartTime: seconds(at(15)), EndTime: seconds(at(16))},
 		}}})
-	return View{Job: parent, Children: []Child{
+	return View{Job: parent, Children: []ChildTrace{
 		child(0, jobs.Succeeded, 12, 19.5, ok("c0", 3)),
 		child(1, jobs.Succeeded, 12, 31.25, ok("c1", 4)),
 		child(2, jobs.Failed, 12.5, 40.1, bad),
@@ -177,24 +174,6 @@ func checkWidths(t *testing.T, out string, w int) {
 		if got := ansi.StringWidth(l); got > w {
 			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, got, w, l)
 		}
-	}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./internal/traces -update)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs from the golden file (-want +got):\n%s", name, diff)
 	}
 }
 
@@ -243,7 +222,7 @@ func TestRenderGolden(t *testing.T) {
 			if o.Color && !strings.Contains(got, "\x1b[") {
 				t.Error("output with colour holds no escape sequence")
 			}
-			golden(t, tt.name, got)
+			golden.AssertString(t, tt.name+".golden", got)
 		})
 	}
 }

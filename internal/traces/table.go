@@ -20,8 +20,8 @@ func childRunTime(j jobs.Job, now time.Time) time.Duration {
 
 // SortChildren orders children slowest first, then by index, the order the
 // table draws them in.
-func SortChildren(children []Child, now time.Time) []Child {
-	out := append([]Child(nil), children...)
+func SortChildren(children []ChildTrace, now time.Time) []ChildTrace {
+	out := append([]ChildTrace(nil), children...)
 	sort.SliceStable(out, func(a, b int) bool {
 		da, db := childRunTime(out[a].Job, now), childRunTime(out[b].Job, now)
 		if da != db {

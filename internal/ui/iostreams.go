@@ -1,9 +1,12 @@
 package ui
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/mattn/go-isatty"
 	"golang.org/x/term"
@@ -101,3 +104,13 @@ func (s *IOStreams) TerminalWidth() int {
 
 // DefaultWidth is the drawing width when no terminal says otherwise.
 const DefaultWidth = 80
+
+// Confirm asks question on standard error and reads the answer from
+// standard input: only "y" or "yes" (any case) is a yes. The caller checks
+// CanPrompt first.
+func (s *IOStreams) Confirm(question string) bool {
+	fmt.Fprintf(s.ErrOut, "%s [y/N] ", question)
+	answer, _ := bufio.NewReader(s.In).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(answer))
+	return a == "y" || a == "yes"
+}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
@@ -12,19 +11,14 @@ import (
 
 // Progress reports steps that run concurrently: one line for each finished
 // step and, on a terminal only, a spinner line below them naming the steps
-// still in flight, redrawn in place. Off a terminal it writes plain lines
-// and nothing else, so logs stay greppable.
+// still in flight, redrawn in place by the Live engine. Off a terminal it
+// writes plain lines and nothing else, so logs stay greppable.
 type Progress struct {
-	w     io.Writer
-	tty   bool
+	live  *Live
 	width int
-
-	mu       sync.Mutex
+	// inflight is read by the draw function and changed only inside
+	// live.Update, under the engine's lock.
 	inflight []string
-	frame    int
-	drawn    bool
-	stop     chan struct{}
-	done     chan struct{}
 }
 
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
@@ -37,45 +31,17 @@ func NewProgress(s *IOStreams) *Progress {
 }
 
 func newProgress(w io.Writer, tty bool, width int) *Progress {
-	p := &Progress{w: w, tty: tty, width: width}
-	if tty {
-		p.stop, p.done = make(chan struct{}), make(chan struct{})
-		go p.spin()
-	}
+	p := &Progress{width: width}
+	p.live = NewLive(w, tty, 100*time.Millisecond, p.draw)
 	return p
 }
 
-func (p *Progress) spin() {
-	defer close(p.done)
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-p.stop:
-			return
-		case <-t.C:
-			p.mu.Lock()
-			p.frame++
-			p.redraw()
-			p.mu.Unlock()
-		}
-	}
-}
-
-// redraw replaces the spinner line; the caller holds mu.
-func (p *Progress) redraw() {
-	if !p.tty {
-		return
-	}
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\x1b[K")
-		p.drawn = false
-	}
+// draw is the spinner line for a tick; the engine holds its lock.
+func (p *Progress) draw(frame int) string {
 	if len(p.inflight) == 0 {
-		return
+		return ""
 	}
-	fmt.Fprint(p.w, spinnerLine(spinnerFrames[p.frame%len(spinnerFrames)], p.inflight, p.width))
-	p.drawn = true
+	return spinnerLine(spinnerFrames[frame%len(spinnerFrames)], p.inflight, p.width)
 }
 
 // spinnerLine names as many steps as fit in width-1 cells (the last cell
@@ -109,48 +75,28 @@ func spinnerLine(frame string, steps []string, width int) string {
 
 // Start names a step in flight.
 func (p *Progress) Start(label string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.inflight = append(p.inflight, label)
-	p.redraw()
+	p.live.Update(func() { p.inflight = append(p.inflight, label) })
 }
 
 // Done ends the step started with label and prints line for it.
 func (p *Progress) Done(label, line string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if i := slices.Index(p.inflight, label); i >= 0 {
-		p.inflight = slices.Delete(p.inflight, i, i+1)
-	}
-	if p.drawn {
-		fmt.Fprint(p.w, "\r\x1b[K")
-		p.drawn = false
-	}
-	fmt.Fprintln(p.w, line)
-	p.redraw()
+	p.live.Update(func() { p.remove(label) }, line)
 }
 
 // End ends the step started with label and prints nothing for it.
 func (p *Progress) End(label string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.live.Update(func() { p.remove(label) })
+}
+
+// remove drops label from the steps in flight; the engine holds its lock.
+func (p *Progress) remove(label string) {
 	if i := slices.Index(p.inflight, label); i >= 0 {
 		p.inflight = slices.Delete(p.inflight, i, i+1)
 	}
-	p.redraw()
 }
 
 // Println prints a line above the spinner.
-func (p *Progress) Println(line string) { p.Done("", line) }
+func (p *Progress) Println(line string) { p.live.Println(line) }
 
 // Close stops the spinner and clears its line.
-func (p *Progress) Close() {
-	if p.tty {
-		close(p.stop)
-		<-p.done
-	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.inflight = nil
-	p.redraw()
-}
+func (p *Progress) Close() { p.live.Close() }

@@ -2,5 +2,6 @@
 // waiters: a minimum and maximum delay between polls with exponential
 // backoff, a required maximum wait, an injectable clock, and a typed error
 // when the wait runs out. AWS Batch has no SDK waiters, so batchxray's
-// provisioning and job following use this one.
+// provisioning, job following and trace finding use this one; Backoff is
+// the delay of every retry that is counted rather than timed.
 package waiter

@@ -19,6 +19,9 @@ type Options struct {
 	MaxWait time.Duration
 	// Clock is the clock to wait on (default the real one).
 	Clock clockwork.Clock
+	// Sleep waits between polls (default Sleep on Clock); tests replace it
+	// to record the waits.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // TimeoutError is returned when MaxWait runs out before the condition held.
@@ -53,6 +56,9 @@ func Wait(ctx context.Context, what string, o Options, check Check) error {
 	if o.Clock == nil {
 		o.Clock = clockwork.NewRealClock()
 	}
+	if o.Sleep == nil {
+		o.Sleep = func(ctx context.Context, d time.Duration) error { return Sleep(ctx, o.Clock, d) }
+	}
 	deadline := o.Clock.Now().Add(o.MaxWait)
 	delay := o.MinDelay
 	for {
@@ -64,14 +70,33 @@ func Wait(ctx context.Context, what string, o Options, check Check) error {
 		if left <= 0 {
 			return &TimeoutError{What: what, MaxWait: o.MaxWait}
 		}
-		d := min(delay, left)
-		t := o.Clock.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return ctx.Err()
-		case <-t.Chan():
+		if err := o.Sleep(ctx, min(delay, left)); err != nil {
+			return err
 		}
 		delay = min(delay*2, o.MaxDelay)
 	}
+}
+
+// Sleep waits d on clock, or until ctx ends, whose error it returns.
+func Sleep(ctx context.Context, clock clockwork.Clock, d time.Duration) error {
+	t := clock.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.Chan():
+		return nil
+	}
+}
+
+// Backoff is the delay before retry number attempt (0 for the first):
+// minDelay doubled attempt times, capped at maxDelay. It is the same
+// progression Wait polls with, for calls retried a number of times rather
+// than for a time.
+func Backoff(attempt int, minDelay, maxDelay time.Duration) time.Duration {
+	d := minDelay
+	for i := 0; i < attempt && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
 }

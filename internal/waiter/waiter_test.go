@@ -113,3 +113,35 @@ func TestDelays(t *testing.T) {
 		t.Errorf("poll times (-want +got):\n%s", diff)
 	}
 }
+
+// TestSleepOption: an injected Sleep gets every wait, the backoff doubling
+// to MaxDelay and the last one cut to what is left of MaxWait.
+func TestSleepOption(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	var sleeps []time.Duration
+	o := Options{MinDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: 10 * time.Second, Clock: clock,
+		Sleep: func(_ context.Context, d time.Duration) error {
+			sleeps = append(sleeps, d)
+			clock.Advance(d)
+			return nil
+		}}
+	err := Wait(context.Background(), "thing", o, func(context.Context) (bool, error) { return false, nil })
+	var te *TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("err = %v, want a *TimeoutError", err)
+	}
+	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 3 * time.Second}, sleeps); diff != "" {
+		t.Errorf("sleeps (-want +got):\n%s", diff)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	var got []time.Duration
+	for attempt := range 6 {
+		got = append(got, Backoff(attempt, time.Second, 10*time.Second))
+	}
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, 10 * time.Second, 10 * time.Second}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("backoff (-want +got):\n%s", diff)
+	}
+}
