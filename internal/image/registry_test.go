@@ -3,6 +3,7 @@ package image
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -290,4 +291,9 @@ func mustRegistry(t testing.TB, host string) name.Registry {
 		t.Fatal(err)
 	}
 	return r
+}
+
+func toJSONString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
