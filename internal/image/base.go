@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -136,7 +137,13 @@ func OnBase(base v1.Image, binary []byte) (v1.Image, error) {
 // default command, so the container's argv is the base's argv after
 // `batchxray job --`, whatever the base sets: an entrypoint and a
 // command, only a command, or a shell-form entrypoint (`/bin/sh -c "…"`).
+//
+// An entrypoint that already starts with `batchxray job --` (a base built
+// by BasePublisher) is kept, so that re-basing does not trace twice.
 func WrapEntrypoint(ep []string) []string {
+	if len(ep) >= len(JobEntrypoint) && slices.Equal(ep[:len(JobEntrypoint)], JobEntrypoint) {
+		return slices.Clone(ep)
+	}
 	return append(append([]string(nil), JobEntrypoint...), ep...)
 }
 

@@ -128,6 +128,36 @@ func layerFiles(t *testing.T, l v1.Layer) map[string]fileInfo {
 	}
 }
 
+func TestWrapEntrypoint(t *testing.T) {
+	tests := []struct{ in, want []string }{
+		{nil, []string{BinaryPath, "job", "--"}},
+		{[]string{"tini", "--"}, []string{BinaryPath, "job", "--", "tini", "--"}},
+		{[]string{BinaryPath, "job", "--", "python3"}, []string{BinaryPath, "job", "--", "python3"}},
+		{[]string{BinaryPath, "job"}, []string{BinaryPath, "job", "--", BinaryPath, "job"}},
+	}
+	for _, tt := range tests {
+		in := slices.Clone(tt.in)
+		if got := WrapEntrypoint(tt.in); !slices.Equal(got, tt.want) || !slices.Equal(tt.in, in) {
+			t.Errorf("WrapEntrypoint(%q) = %q (input now %q), want %q", in, got, tt.in, tt.want)
+		}
+	}
+}
+
+func TestOnBaseIsReproducible(t *testing.T) {
+	base := testBase(t, "amd64", baseConfig{cmd: []string{"sh"}})
+	a, err := OnBase(base, fakeELF(elf.EM_X86_64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OnBase(base, fakeELF(elf.EM_X86_64))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mustDigest(t, a) != mustDigest(t, b) {
+		t.Errorf("two builds on one base with one binary differ")
+	}
+}
+
 func TestBasePublisherMountsTheBaseAndPushesOnlyTheNewLayer(t *testing.T) {
 	reg, host := newTestRegistry(t)
 	ctx := context.Background()
