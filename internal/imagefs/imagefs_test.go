@@ -137,6 +137,20 @@ func TestNotFoundErrorNamesThePATH(t *testing.T) {
 	}
 }
 
+func TestLookPathSaysWhyANameWithASlashFails(t *testing.T) {
+	f := merged(t, layerOf(t, file("etc/x"), link("bin/a", "b"), link("bin/b", "a")))
+	for name, want := range map[string]string{
+		"/bin/a":   "too many levels of symbolic links",
+		"/etc/x":   "permission denied",
+		"/etc/x/y": "not a directory",
+		"/nowhere": "no such file or directory",
+	} {
+		if _, err := f.LookPath(name, nil, "/"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("LookPath(%q) = %v, want %q", name, err, want)
+		}
+	}
+}
+
 func TestStatResolvesSymlinks(t *testing.T) {
 	f := merged(t, layerOf(t, exe("usr/bin/python3.12"), link("usr/bin/python3", "python3.12"), link("usr/local/bin/python", "/usr/bin/python3")))
 	e, err := f.Stat("/usr/local/bin/python")

@@ -3,6 +3,7 @@ package imagefs
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 )
@@ -86,8 +87,12 @@ var errNotExecutable = errors.New("permission denied (not an executable file)")
 
 func (f *FS) executable(p string) error {
 	e, err := f.Stat(p)
-	if err != nil {
-		return fmt.Errorf("no such file or directory")
+	var perr *fs.PathError
+	switch {
+	case errors.As(err, &perr) && !errors.Is(err, fs.ErrNotExist):
+		return perr.Err // a symlink loop, a file used as a directory
+	case err != nil:
+		return errors.New("no such file or directory")
 	}
 	if e.Kind != File || e.Mode&0o111 == 0 {
 		return errNotExecutable
