@@ -22,8 +22,18 @@ type ECRAuthorizer interface {
 
 var _ ECRAuthorizer = (*ecr.Client)(nil)
 
-// ecrHost is an ECR registry's host name; the submatch is its region.
-var ecrHost = regexp.MustCompile(`^[0-9]{12}\.dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+// ecrHost is an ECR registry's host name (IPv4 or dual-stack endpoint);
+// the one non-empty submatch is its region.
+var ecrHost = regexp.MustCompile(`^[0-9]{12}\.(?:dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$`)
+
+// ecrRegion is the region of an ECR registry host, "" for another host.
+func ecrRegion(host string) string {
+	m := ecrHost.FindStringSubmatch(host)
+	if m == nil {
+		return ""
+	}
+	return m[1] + m[2]
+}
 
 // Credentials finds the login for a registry, in this order: a login given
 // with AddLogin (the stack's registry, whose token `up` already has); for an
@@ -69,12 +79,12 @@ func (c *Credentials) resolve(ctx context.Context, reg name.Registry) (authn.Aut
 		return a, "the login given for " + host, nil
 	}
 	if c.ECR != nil {
-		if m := ecrHost.FindStringSubmatch(host); m != nil {
-			t := c.token(ctx, m[1])
+		if region := ecrRegion(host); region != "" {
+			t := c.token(ctx, region)
 			if t.err != nil {
-				return nil, "an ECR authorization token", fmt.Errorf("get an ECR authorization token for region %s: %w", m[1], t.err)
+				return nil, "an ECR authorization token", fmt.Errorf("get an ECR authorization token for region %s: %w", region, t.err)
 			}
-			return t.auth, "an ECR authorization token (region " + m[1] + ")", nil
+			return t.auth, "an ECR authorization token (region " + region + ")", nil
 		}
 		// The stand-in's registry, and any ECR behind another name: the
 		// host the token is for. An error here means this is no ECR.

@@ -324,6 +324,23 @@ func (f *fakeECR) GetAuthorizationToken(_ context.Context, _ *ecr.GetAuthorizati
 	}}}, nil
 }
 
+func TestECRRegion(t *testing.T) {
+	for host, want := range map[string]string{
+		"123456789012.dkr.ecr.us-east-1.amazonaws.com":          "us-east-1",
+		"123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com": "us-gov-west-1",
+		"123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn":      "cn-north-1",
+		"123456789012.dkr-ecr.eu-west-1.on.aws":                 "eu-west-1",
+		"public.ecr.aws":                                        "",
+		"ghcr.io":                                               "",
+		"127.0.0.1:4566":                                        "",
+		"evil.com/123456789012.dkr.ecr.us-east-1.amazonaws.com": "",
+	} {
+		if got := ecrRegion(host); got != want {
+			t.Errorf("ecrRegion(%q) = %q, want %q", host, got, want)
+		}
+	}
+}
+
 func TestCredentialsUseECRTokensForECRRegistries(t *testing.T) {
 	reg, host := newTestRegistry(t)
 	reg.private, reg.user, reg.password = "private/", "AWS", "ecr-password"
