@@ -43,7 +43,7 @@ func TestBasePublisherKeepsTheBaseAndWrapsItsEntrypoint(t *testing.T) {
 		{"shell-form entrypoint", baseConfig{entrypoint: []string{"/bin/sh", "-c", "exec run \"$@\""}}, []string{BinaryPath, "job", "--", "/bin/sh", "-c", "exec run \"$@\""}},
 		{"neither", baseConfig{}, []string{BinaryPath, "job", "--"}},
 	}
-	reg, host := newTestRegistry(t)
+	_, host := newTestRegistry(t)
 	ctx := context.Background()
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,7 +96,6 @@ func TestBasePublisherKeepsTheBaseAndWrapsItsEntrypoint(t *testing.T) {
 					t.Errorf("LookPath(%q) in the built image: %v", exe, err)
 				}
 			}
-			_ = reg
 		})
 	}
 }
