@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
+	xtypes "github.com/aws/aws-sdk-go-v2/service/xray/types"
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/traces"
@@ -98,3 +99,13 @@ func fromTrace(t *traces.Trace) Trace {
 
 // throttled reports whether X-Ray refused a call for its rate.
 func throttled(err error) bool { return traces.Throttled(err) }
+
+// summaryJobID is the job_id annotation of a trace summary.
+func summaryJobID(annotations map[string][]xtypes.ValueWithServiceIds) string {
+	for _, v := range annotations["job_id"] {
+		if s, ok := v.AnnotationValue.(*xtypes.AnnotationValueMemberStringValue); ok {
+			return s.Value
+		}
+	}
+	return ""
+}
