@@ -139,7 +139,8 @@ func (r *renderer) failures(fs []Failure) {
 	r.line("  %s", r.st.Muted.Render(fmt.Sprintf("%7s  %s", "JOBS", "REASON / EXAMPLE")))
 	for _, f := range fs {
 		r.line("  %7d  %s", f.Count, r.st.Failed.Render(f.Reason))
-		r.line("  %7s  %s", "", r.st.Muted.Render(fmt.Sprintf("e.g. %s (%s): batchxray trace %s", f.ExampleName, f.ExampleID, f.ExampleID)))
+		// Never cut: the command is what the user copies.
+		r.w.WriteString(fmt.Sprintf("  %7s  %s\n", "", r.st.Muted.Render(fmt.Sprintf("e.g. %s: batchxray trace %s", f.ExampleName, f.ExampleID))))
 	}
 }
 
@@ -179,8 +180,16 @@ func (r *renderer) slowest(js []SlowJob) {
 	for _, j := range js {
 		glyph, style := r.statusStyle(j.Status)
 		name := ansi.Truncate(j.Name, nameW, "…")
-		r.line("  %6s %6s %3d  %s  %s  %s", Seconds(j.RunSeconds), Seconds(j.QueueSeconds), j.Attempts,
-			style.Render(fmt.Sprintf("%s %-9s", glyph, j.Status)), name+strings.Repeat(" ", nameW-ansi.StringWidth(name)), r.st.Accent.Render(j.Command))
+		row := fmt.Sprintf("  %6s %6s %3d  %s  %s", Seconds(j.RunSeconds), Seconds(j.QueueSeconds), j.Attempts,
+			style.Render(fmt.Sprintf("%s %-9s", glyph, j.Status)), name+strings.Repeat(" ", nameW-ansi.StringWidth(name)))
+		// The command is what the user copies: never cut, so on a narrow
+		// terminal it goes on a line of its own.
+		if one := row + "  " + j.Command; ansi.StringWidth(one) <= r.width {
+			r.line("%s  %s", row, r.st.Accent.Render(j.Command))
+			continue
+		}
+		r.line("%s", row)
+		r.w.WriteString(fmt.Sprintf("%21s%s\n", "", r.st.Accent.Render(j.Command)))
 	}
 }
 
