@@ -109,3 +109,59 @@ func summaryJobID(annotations map[string][]xtypes.ValueWithServiceIds) string {
 	}
 	return ""
 }
+
+// otlpSpan is what OTLP needs of one span of a trace.
+type otlpSpan struct {
+	ID, ParentID, Name string
+	// Service is the name of the segment the span is in.
+	Service            string
+	Start, End         float64
+	InProgress         bool
+	Segment            bool
+	Error, Fault       bool
+	Throttle           bool
+	Namespace, Message string
+	Operation, Method  string
+	Status             int
+	Annotations        map[string]any
+}
+
+// otlpSpans walks a trace, parents first, with each span's parent and
+// service.
+func otlpSpans(t *traces.Trace) []otlpSpan {
+	var out []otlpSpan
+	var walk func(s *traces.Span, parent, service string)
+	walk = func(s *traces.Span, parent, service string) {
+		if s.Segment {
+			service = s.Name
+		}
+		out = append(out, otlpSpan{
+			ID: s.ID, ParentID: parent, Name: s.Name, Service: service,
+			Start: s.Start, End: s.End, InProgress: s.InProgress, Segment: s.Segment,
+			Error: s.Error, Fault: s.Fault, Throttle: s.Throttle,
+			Namespace: s.Namespace, Message: s.Message, Operation: s.Operation, Method: s.Method, Status: s.Status,
+			Annotations: s.Annotations,
+		})
+		for _, c := range s.Children {
+			walk(c, s.ID, service)
+		}
+	}
+	parents := map[string]string{}
+	for _, d := range t.Documents {
+		parents[d.ID] = d.ParentID
+	}
+	for _, r := range t.Roots {
+		// A root whose parent is not in the trace keeps its parent's ID.
+		walk(r, parents[r.ID], r.Name)
+	}
+	return out
+}
+
+// OTLPTraces is the OTLP JSON of traces as the trace command found them.
+func OTLPTraces(ts []*traces.Trace) ([]byte, error) {
+	var all []otlpTrace
+	for _, t := range ts {
+		all = append(all, otlpTrace{ID: t.ID, Spans: otlpSpans(t)})
+	}
+	return OTLP(all)
+}
