@@ -94,7 +94,7 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 	if len(req.Jobs) == 0 {
 		in.From, in.To = req.Since, req.Until
 	}
-	ids, arrays, err := g.jobIDs(ctx, req)
+	named, ids, arrays, err := g.jobIDs(ctx, req)
 	if err != nil {
 		return Input{}, err
 	}
@@ -103,7 +103,7 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 	if err != nil {
 		return Input{}, err
 	}
-	for _, d := range details {
+	for _, d := range slices.Concat(named, details) {
 		if IsArrayParent(d) {
 			continue
 		}
@@ -141,22 +141,24 @@ func (g *Gatherer) step(label string) func(line string) {
 	return func(line string) { g.Progress.Done(label, line) }
 }
 
-// jobIDs lists the IDs to describe: the named jobs, or the queue's in the
-// window, with every array parent's children in place of the parent.
-func (g *Gatherer) jobIDs(ctx context.Context, req Request) (ids []string, arrays int, err error) {
+// jobIDs finds the jobs to report on: the named jobs, already described,
+// or the IDs of the queue's jobs in the window, with the IDs of every array
+// parent's children in place of the parent.
+func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobDetail, ids []string, arrays int, err error) {
 	var parents []string
 	if len(req.Jobs) > 0 {
 		details, err := g.describe(ctx, req.Jobs)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, 0, err
 		}
 		found := map[string]bool{}
 		for _, d := range details {
 			found[aws.ToString(d.JobId)] = true
+			found[aws.ToString(d.JobArn)] = true
 			if IsArrayParent(d) {
 				parents = append(parents, aws.ToString(d.JobId))
 			} else {
-				ids = append(ids, aws.ToString(d.JobId))
+				named = append(named, d)
 			}
 		}
 		var unknown []string
@@ -166,7 +168,7 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (ids []string, array
 			}
 		}
 		if len(unknown) > 0 {
-			return nil, 0, &NotFoundError{IDs: unknown}
+			return nil, nil, 0, &NotFoundError{IDs: unknown}
 		}
 	} else {
 		done := g.step(fmt.Sprintf("listing the jobs of %s", req.Queue))
@@ -176,7 +178,7 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (ids []string, array
 			Filters: []btypes.KeyValuesPair{{Name: aws.String("AFTER_CREATED_AT"), Values: []string{strconv.FormatInt(req.Since.UnixMilli()-1, 10)}}},
 		})
 		if err != nil {
-			return nil, 0, fmt.Errorf("list the jobs of queue %s: %w", req.Queue, err)
+			return nil, nil, 0, fmt.Errorf("list the jobs of queue %s: %w", req.Queue, err)
 		}
 		for _, s := range sums {
 			if !req.Until.IsZero() && aws.ToInt64(s.CreatedAt) > req.Until.UnixMilli() {
@@ -213,9 +215,9 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (ids []string, array
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
-	return ids, len(parents), nil
+	return named, ids, len(parents), nil
 }
 
 func listJobs(ctx context.Context, c BatchAPI, in *batch.ListJobsInput) ([]btypes.JobSummary, error) {

@@ -55,9 +55,12 @@ type stretch struct {
 // timeline is the SVG drawing of every job, one row a job.
 type timeline struct {
 	Width, Height, Row float64
-	Span               float64
-	Rows               []timelineRow
-	Ticks              []tick
+	// Pixels is the drawing's height on the page: a row of 14 pixels a
+	// job, squeezed past 100 jobs.
+	Pixels float64
+	Span   float64
+	Rows   []timelineRow
+	Ticks  []tick
 }
 
 type timelineRow struct {
@@ -111,6 +114,7 @@ func layout(in Input, now time.Time) (timeline, pageJSON) {
 		row = max(2, 1400/float64(len(in.Jobs)))
 	}
 	tl := timeline{Width: timelineWidth, Row: row, Height: row*float64(len(in.Jobs)) + 20, Span: span}
+	tl.Pixels = min(14*float64(len(in.Jobs)), 1400) + 20
 	for _, t := range ticks(span) {
 		tl.Ticks = append(tl.Ticks, tick{X: x(t), Label: Seconds(t)})
 	}

@@ -145,19 +145,37 @@ func (r *renderer) failures(fs []Failure) {
 }
 
 func (r *renderer) subsegments(f Figures) {
-	r.section("Subsegments by name", "heaviest first; share of the traced time")
+	r.section("Subsegments by name", "heaviest first; share of traced time")
 	if len(f.Subsegments) == 0 {
 		r.line("  no subsegments in %s", plural(f.Traces, "trace"))
 		return
 	}
-	// name | calls p50 p95 max share err fault thr
-	const fixed = 2 + 8 + 4*7 + 7 + 3*6
-	nameW := max(r.width-fixed, 10)
-	r.line("  %s", r.st.Muted.Render(fmt.Sprintf("%-*s %7s %6s %6s %6s %6s %6s %5s %5s %5s", nameW, "NAME", "CALLS", "P50", "P95", "MAX", "TOTAL", "SHARE", "ERR", "FAULT", "THROT")))
+	// On a narrow terminal the total goes and the failure counts share one
+	// column, so the name keeps some room.
+	const wideFixed, narrowFixed = 2 + 8 + 4*7 + 7 + 3*6, 2 + 8 + 3*7 + 7 + 9
+	wide := r.width-wideFixed >= 16
+	nameW := max(r.width-narrowFixed, 10)
+	if wide {
+		nameW = r.width - wideFixed
+	}
+	if wide {
+		r.line("  %s", r.st.Muted.Render(fmt.Sprintf("%-*s %7s %6s %6s %6s %6s %6s %5s %5s %5s", nameW, "NAME", "CALLS", "P50", "P95", "MAX", "TOTAL", "SHARE", "ERR", "FAULT", "THROT")))
+	} else {
+		r.line("  %s", r.st.Muted.Render(fmt.Sprintf("%-*s %7s %6s %6s %6s %6s %8s", nameW, "NAME", "CALLS", "P50", "P95", "MAX", "SHARE", "E/F/T")))
+	}
 	for _, s := range f.Subsegments {
-		row := fmt.Sprintf("%-*s %7d %6s %6s %6s %6s %5.1f%% %5s %5s %5s", nameW, ansi.Truncate(s.Name, nameW, "…"), s.Count,
-			Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), Seconds(s.TotalSeconds), 100*s.Share,
-			count(s.Errors), count(s.Faults), count(s.Throttles))
+		name := ansi.Truncate(s.Name, nameW, "…")
+		name += strings.Repeat(" ", max(nameW-ansi.StringWidth(name), 0))
+		var row string
+		if wide {
+			row = fmt.Sprintf("%s %7d %6s %6s %6s %6s %5.1f%% %5s %5s %5s", name, s.Count,
+				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), Seconds(s.TotalSeconds), 100*s.Share,
+				count(s.Errors), count(s.Faults), count(s.Throttles))
+		} else {
+			row = fmt.Sprintf("%s %7d %6s %6s %6s %5.1f%% %8s", name, s.Count,
+				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), 100*s.Share,
+				fmt.Sprintf("%d/%d/%d", s.Errors, s.Faults, s.Throttles))
+		}
 		if s.Errors+s.Faults+s.Throttles > 0 {
 			row = r.st.Warn.Render(row)
 		}

@@ -119,7 +119,12 @@ func must(t testing.TB, what string, f func() error) {
 
 func waitFor(t testing.TB, what string, done func() (bool, error)) {
 	t.Helper()
-	err := waiter.Wait(context.Background(), what, waiter.Options{MinDelay: 10 * time.Millisecond, MaxDelay: 200 * time.Millisecond, MaxWait: time.Minute}, func(context.Context) (bool, error) {
+	waitUpTo(t, what, time.Minute, done)
+}
+
+func waitUpTo(t testing.TB, what string, maxWait time.Duration, done func() (bool, error)) {
+	t.Helper()
+	err := waiter.Wait(context.Background(), what, waiter.Options{MinDelay: 10 * time.Millisecond, MaxDelay: time.Second, MaxWait: maxWait}, func(context.Context) (bool, error) {
 		return done()
 	})
 	if err != nil {
