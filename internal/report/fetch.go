@@ -125,40 +125,79 @@ func maxTime(a, b time.Time) time.Time {
 }
 
 // summaries lists the IDs of the traces filter matches in [start, end],
-// MaxWindow a window, following NextToken. With jobs set, only traces whose
-// job_id annotation names one of them are kept.
+// without duplicates. With jobs set, only traces whose job_id annotation
+// names one of them are kept. The range is cut into windows of at most
+// MaxWindow, and a long search into Concurrency windows searched at once,
+// since the pages of one window can only be read one after the other.
 func (g *Gatherer) summaries(ctx context.Context, filter string, start, end time.Time, jobs map[string]bool) ([]string, error) {
 	if now := g.Clock.Now(); end.After(now) {
 		end = now
 	}
+	if !end.After(start) {
+		return nil, nil
+	}
+	width := min(MaxWindow, end.Sub(start))
+	if jobs != nil {
+		width = min(width, (end.Sub(start)+time.Duration(g.limit())-1)/time.Duration(g.limit()))
+	}
+	width = max(width, time.Second)
+	var windows [][2]time.Time
+	for s := start; s.Before(end); s = s.Add(width) {
+		// Windows overlap by a second, so a trace on a boundary is in
+		// one whichever way the ends are counted; duplicates are dropped.
+		windows = append(windows, [2]time.Time{s, minTime(s.Add(width+time.Second), end)})
+	}
+	found := make([][]string, len(windows))
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(g.limit())
+	for i, w := range windows {
+		eg.Go(func() error {
+			var err error
+			found[i], err = g.window(ctx, filter, w[0], w[1], jobs)
+			return err
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
 	var ids []string
-	for s := start; s.Before(end); s = s.Add(MaxWindow) {
-		in := &xray.GetTraceSummariesInput{
-			StartTime: aws.Time(s), EndTime: aws.Time(minTime(s.Add(MaxWindow), end)),
-			FilterExpression: aws.String(filter), Sampling: aws.Bool(false),
-		}
-		for {
-			var out *xray.GetTraceSummariesOutput
-			err := g.retry(ctx, func() (err error) {
-				out, err = g.XRay.GetTraceSummaries(ctx, in)
-				return err
-			})
-			if err != nil {
-				return nil, fmt.Errorf("get trace summaries (%s): %w", filter, err)
-			}
-			for _, t := range out.TraceSummaries {
-				if jobs != nil && !jobs[summaryJobID(t.Annotations)] {
-					continue
-				}
-				ids = append(ids, aws.ToString(t.Id))
-			}
-			if aws.ToString(out.NextToken) == "" {
-				break
-			}
-			in.NextToken = out.NextToken
+	for _, id := range slices.Concat(found...) {
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
 	}
 	return ids, nil
+}
+
+// window is one GetTraceSummaries search, every page.
+func (g *Gatherer) window(ctx context.Context, filter string, start, end time.Time, jobs map[string]bool) ([]string, error) {
+	in := &xray.GetTraceSummariesInput{
+		StartTime: aws.Time(start), EndTime: aws.Time(end),
+		FilterExpression: aws.String(filter), Sampling: aws.Bool(false),
+	}
+	var ids []string
+	for {
+		var out *xray.GetTraceSummariesOutput
+		err := g.retry(ctx, func() (err error) {
+			out, err = g.XRay.GetTraceSummaries(ctx, in)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("get trace summaries (%s): %w", filter, err)
+		}
+		for _, t := range out.TraceSummaries {
+			if jobs != nil && !jobs[summaryJobID(t.Annotations)] {
+				continue
+			}
+			ids = append(ids, aws.ToString(t.Id))
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return ids, nil
+		}
+		in.NextToken = out.NextToken
+	}
 }
 
 // fetch gets traces MaxBatchGet IDs a call, Concurrency calls at a time.
