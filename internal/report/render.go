@@ -140,7 +140,7 @@ func (r *renderer) failures(fs []Failure) {
 	for _, f := range fs {
 		r.line("  %7d  %s", f.Count, r.st.Failed.Render(f.Reason))
 		// Never cut: the command is what the user copies.
-		r.w.WriteString(fmt.Sprintf("  %7s  %s\n", "", r.st.Muted.Render(fmt.Sprintf("e.g. %s: batchxray trace %s", f.ExampleName, f.ExampleID))))
+		fmt.Fprintf(r.w, "  %7s  %s\n", "", r.st.Muted.Render(fmt.Sprintf("e.g. %s: batchxray trace %s", f.ExampleName, f.ExampleID)))
 	}
 }
 
@@ -207,7 +207,7 @@ func (r *renderer) slowest(js []SlowJob) {
 			continue
 		}
 		r.line("%s", row)
-		r.w.WriteString(fmt.Sprintf("%21s%s\n", "", r.st.Accent.Render(j.Command)))
+		fmt.Fprintf(r.w, "%21s%s\n", "", r.st.Accent.Render(j.Command))
 	}
 }
 
