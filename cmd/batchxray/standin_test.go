@@ -99,8 +99,11 @@ func startSharedStandIn() (*sharedStandIn, error) {
 // a shared stand-in with STACK as its stack, setting ENDPOINT (the
 // stand-in's URL), the AWS variables a script would export from `batchxray
 // local`'s banner, and BATCHXRAY_STACK. No other script uses STACK on that
-// stand-in. A script that needs its own stand-in (other flags, or the
-// stand-in's own output) starts `batchxray local` in the background instead.
+// stand-in. A script that needs its own stand-in starts `batchxray local`
+// in the background instead: one with other flags, one that checks the
+// stand-in's own output, and one that pushes a job image (`up` without
+// --image), since the stand-in's registry takes one blob upload at a time
+// and concurrent pushes to one stand-in wait on each other.
 func cmdStandIn(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: standin STACK")
