@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -25,7 +26,11 @@ const MaxSize = 16 * 1024
 //go:embed install-xray.sh.tmpl
 var scriptTemplate string
 
-var script = template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(scriptTemplate))
+// script is parsed on first use, not at init: every batchxray command links
+// this package, and most never build user data.
+var script = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(scriptTemplate))
+})
 
 // paramsPrefix starts the script's comment line that records the Params, so
 // that Parse can say what an existing launch template was built with.
@@ -47,7 +52,7 @@ func WithBoundary(b string) Option {
 
 // boundaryRE is RFC 2046's bcharsnospace without the space, which a quoted
 // boundary may hold but is a needless risk.
-var boundaryRE = regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=?]{1,70}$`)
+var boundaryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=?]{1,70}$`) })
 
 // Build returns the MIME multi-part user data that installs the X-Ray daemon
 // for p. The same Params always give the same bytes.
@@ -72,7 +77,7 @@ func Build(p Params, opts ...Option) ([]byte, error) {
 		sum := sha256.Sum256(sh)
 		boundary = "==BATCHXRAY_" + hex.EncodeToString(sum[:8]) + "=="
 	}
-	if !boundaryRE.MatchString(boundary) {
+	if !boundaryRE().MatchString(boundary) {
 		return nil, fmt.Errorf("build user data: MIME boundary %q is not 1-70 letters, digits or '()+_,-./:=?", boundary)
 	}
 	if bytes.Contains(sh, []byte("--"+boundary)) {
@@ -114,7 +119,7 @@ func renderScript(p Params) ([]byte, error) {
 		RPMURL     string
 	}{p, string(js), p.unameArch(), p.rpmURL()}
 	var b bytes.Buffer
-	if err := script.Execute(&b, data); err != nil {
+	if err := script().Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render user data script: %w", err)
 	}
 	for i, line := range strings.Split(b.String(), "\n") {
