@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
 // shutdownGrace is how long requests in flight get to finish on Ctrl-C.
@@ -74,6 +75,23 @@ batchxray) at it, and serves until interrupted.`,
 			if opts.StandIn.ComputeEnvironmentDelay == 0 {
 				opts.StandIn.ComputeEnvironmentDelay = -1
 			}
+			x := &opts.StandIn.XRay
+			if x.IndexDelay < 0 || x.RetrievalDelay < 0 {
+				return usageErrorf("--xray-index-delay and --xray-retrieval-delay cannot be negative")
+			}
+			switch strings.ToLower(x.Destination) {
+			case "xray":
+				x.Destination = xray.DestinationXRay
+			case "cloudwatchlogs":
+				x.Destination = xray.DestinationCloudWatchLogs
+			default:
+				return usageErrorf("invalid --xray-destination %q: want xray or cloudwatchlogs", x.Destination)
+			}
+			if p := x.IndexingPercentage; p < 0 || p > 100 {
+				return usageErrorf("invalid --indexing-percentage %v: want a percentage from 0 to 100", p)
+			} else if p == 0 {
+				x.IndexingPercentage = -1 // none; 0 in the options is AWS's default
+			}
 			// The global --region is the stand-in's region.
 			opts.StandIn.Region = f.Globals.Region
 			// Accept the endpoint URL as well, as users paste it back.
@@ -94,6 +112,10 @@ batchxray) at it, and serves until interrupted.`,
 	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
 	fl.DurationVar(&opts.StandIn.IAMPropagation, "iam-propagation", 0, "how long new IAM roles and instance profiles stay invisible to other services")
 	fl.DurationVar(&opts.StandIn.ComputeEnvironmentDelay, "compute-environment-delay", 2*time.Second, "how long Batch compute environments and job queues stay CREATING, UPDATING or DELETING")
+	fl.DurationVar(&opts.StandIn.XRay.IndexDelay, "xray-index-delay", 3*time.Second, "how long after its segments arrive X-Ray indexes a trace (GetTraceSummaries, BatchGetTraces)")
+	fl.StringVar(&opts.StandIn.XRay.Destination, "xray-destination", "xray", "where X-Ray sends segments: xray, or cloudwatchlogs (Transaction Search, spans in aws/spans)")
+	fl.Float64Var(&opts.StandIn.XRay.IndexingPercentage, "indexing-percentage", 1, "share of traces (percent) Transaction Search indexes as trace summaries")
+	fl.DurationVar(&opts.StandIn.XRay.RetrievalDelay, "xray-retrieval-delay", time.Second, "how long a StartTraceRetrieval runs before it is COMPLETE")
 	return cmd
 }
 

@@ -36,7 +36,7 @@ func jobSegment(i int) []byte {
 }
 
 func benchService() *Service {
-	return New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewRealClock()})
+	return New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewRealClock()}, Config{})
 }
 
 // BenchmarkDaemonIngest sends b.N segment datagrams over loopback UDP and
