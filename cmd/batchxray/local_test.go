@@ -38,7 +38,7 @@ func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer
 
 func TestLocalFlags(t *testing.T) {
 	xrayDefaults := xray.Config{IndexDelay: 3 * time.Second, Destination: "XRay", IndexingPercentage: 1, RetrievalDelay: time.Second}
-	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second, XRay: xrayDefaults}}
+	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", OTLPAddr: "127.0.0.1:4318", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second, XRay: xrayDefaults}}
 	tests := []struct {
 		name    string
 		args    []string
@@ -64,8 +64,9 @@ func TestLocalFlags(t *testing.T) {
 		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra" for "local"`},
 		{
 			name: "transaction search",
-			args: []string{"--xray-destination", "cloudwatchlogs", "--indexing-percentage", "1", "--xray-index-delay", "0", "--xray-retrieval-delay", "5s"},
+			args: []string{"--xray-destination", "cloudwatchlogs", "--indexing-percentage", "1", "--xray-index-delay", "0", "--xray-retrieval-delay", "5s", "--otlp-addr", "127.0.0.1:0"},
 			want: func(o *localOptions) {
+				o.OTLPAddr = "127.0.0.1:0"
 				o.StandIn.XRay = xray.Config{Destination: "CloudWatchLogs", IndexingPercentage: 1, RetrievalDelay: 5 * time.Second}
 			},
 		},

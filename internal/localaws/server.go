@@ -104,6 +104,7 @@ type Server struct {
 	closers []func()
 
 	mu       sync.Mutex
+	otlp     *xray.OTLPReceiver
 	calls    []Call
 	throttle float64
 	faults   []*fault
