@@ -82,6 +82,35 @@ func TestTracesAreIndexedAfterTheDelay(t *testing.T) {
 	}
 }
 
+// TestReplacedSegmentStaysReadable checks that while a completed segment
+// is being indexed, BatchGetTraces returns the in-progress one it replaced
+// rather than nothing.
+func TestReplacedSegmentStaysReadable(t *testing.T) {
+	clock, c, _ := startClock(t, localaws.Options{XRay: xraysvc.Config{IndexDelay: 3 * time.Second}})
+	tr := traceID(1, 1)
+	put(t, c, doc(tr, "a000000000000001", "job", base+1, 0, map[string]any{"in_progress": true}))
+	clock.Advance(3 * time.Second)
+	put(t, c, doc(tr, "a000000000000001", "job", base+1, base+9, nil))
+	read := func() (inProgress bool) {
+		t.Helper()
+		docs := getTrace(t, c, tr)
+		var d struct {
+			InProgress bool `json:"in_progress"`
+		}
+		if err := json.Unmarshal([]byte(docs[0]), &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.InProgress
+	}
+	if !read() {
+		t.Error("just after the complete segment came: want the in-progress one still")
+	}
+	clock.Advance(3 * time.Second)
+	if read() {
+		t.Error("after the delay: want the complete segment")
+	}
+}
+
 func TestTraceSegmentDestinationPendingThenActive(t *testing.T) {
 	clock, c, _ := startClock(t, localaws.Options{XRay: xraysvc.Config{DestinationDelay: time.Minute}})
 	ctx := context.Background()

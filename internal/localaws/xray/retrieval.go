@@ -177,8 +177,10 @@ func (s *Service) listRetrievedTraces(r *http.Request) (any, error) {
 func (t *trace) retrieved(keep func(*document) bool, format string) (retrievedTrace, error) {
 	out := retrievedTrace{Id: t.id, Spans: []segmentOut{}}
 	start, end := math.Inf(1), math.Inf(-1)
+	var kept []*document
 	for _, d := range t.docs {
-		if keep(d) {
+		if d = d.version(keep); d != nil {
+			kept = append(kept, d)
 			start, end = math.Min(start, d.start), math.Max(end, math.Max(d.start, d.end))
 		}
 	}
@@ -190,10 +192,7 @@ func (t *trace) retrieved(keep func(*document) bool, format string) (retrievedTr
 		out.Spans = append(out.Spans, segs...)
 		return out, err
 	}
-	for _, d := range t.docs {
-		if !keep(d) {
-			continue
-		}
+	for _, d := range kept {
 		var seg segDoc
 		if err := json.Unmarshal(d.raw, &seg); err != nil {
 			return out, fmt.Errorf("decode stored segment %s: %w", d.id, err)

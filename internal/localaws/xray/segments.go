@@ -185,7 +185,8 @@ func (s *Service) ingest(doc []byte) error {
 	raw := append([]byte(nil), doc...)
 	s.mu.Lock()
 	toLogs := s.transactionSearch()
-	s.store.put(d, raw, arrival{at: s.env.Clock.Now(), inLogs: toLogs, indexed: s.indexes})
+	now := s.env.Clock.Now()
+	s.store.put(d, raw, arrival{at: now, inLogs: toLogs, indexedBy: now.Add(-s.cfg.IndexDelay), indexed: s.indexes})
 	s.mu.Unlock()
 	if toLogs && s.cfg.Spans != nil {
 		s.writeSpans(d)

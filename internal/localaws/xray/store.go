@@ -57,6 +57,9 @@ type document struct {
 	// inLogs says the document was also written to aws/spans, where trace
 	// retrievals read.
 	inLogs bool
+	// prev is the version this document replaced, read in its place
+	// until this one is indexed.
+	prev *document
 	// calls says the document holds a subsegment that calls an AWS or
 	// remote service, for which BatchGetTraces adds an inferred segment.
 	calls bool
@@ -66,6 +69,14 @@ type document struct {
 	seg *segDoc
 }
 
+// version is the latest version of the document that keep keeps, or nil.
+func (d *document) version(keep func(*document) bool) *document {
+	for d != nil && !keep(d) {
+		d = d.prev
+	}
+	return d
+}
+
 func (t *trace) less(epoch int64, id string) bool {
 	return t.epoch < epoch || t.epoch == epoch && t.id < id
 }
@@ -73,9 +84,11 @@ func (t *trace) less(epoch int64, id string) bool {
 // arrival is how a document came in: when, whether it also went to
 // aws/spans, and (for a new trace) whether the trace is indexed.
 type arrival struct {
-	at      time.Time
-	inLogs  bool
-	indexed func(traceID string) bool
+	at     time.Time
+	inLogs bool
+	// indexedBy is the latest arrival indexed at this moment.
+	indexedBy time.Time
+	indexed   func(traceID string) bool
 }
 
 // put adds or replaces a validated document. A trace of one document is
@@ -118,6 +131,12 @@ func (st *store) put(d *segDoc, raw []byte, a arrival) {
 	case !t.docs[i].inProgress && d.InProgress:
 		return
 	default:
+		// Until the new version is indexed, readers see the one before.
+		old := t.docs[i]
+		if !old.arrived.After(a.indexedBy) {
+			old.prev = nil // indexed already: older versions are never read
+		}
+		doc.prev = old
 		t.docs[i] = doc
 	}
 	t.revision++

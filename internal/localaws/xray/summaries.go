@@ -329,7 +329,8 @@ func (s *Service) batchGetTraces(r *http.Request) (any, error) {
 	return out, nil
 }
 
-// segments are the trace's documents that keep keeps, with every
+// segments are the trace's documents that keep keeps (for a document
+// replaced, the latest version kept), with every
 // subsegment that was sent on its own put back under its parent, as X-Ray
 // returns them, followed by the inferred segments X-Ray adds for the AWS
 // and remote services that subsegments call. A subsegment whose parent
@@ -338,7 +339,7 @@ func (t *trace) segments(keep func(*document) bool) ([]segmentOut, error) {
 	var docs, loose []*document
 	calls := false
 	for _, d := range t.docs {
-		if !keep(d) {
+		if d = d.version(keep); d == nil {
 			continue
 		}
 		docs = append(docs, d)
