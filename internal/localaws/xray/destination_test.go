@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -261,7 +262,18 @@ func TestSpansGoToCloudWatchLogs(t *testing.T) {
 		"annotations": map[string]any{"job_id": "j"},
 		"subsegments": []any{map[string]any{"id": "c000000000000002", "name": "S3", "namespace": "aws", "start_time": base + 1.1, "end_time": base + 1.2}},
 	}))
-	if err := srv.XRay().Ingest([]byte(doc(tr, "c000000000000003", "fetch", base+1.3, base+1.4, map[string]any{"type": "subsegment", "parent_id": "c000000000000001"}))); err != nil {
+	// The daemon's way in: a datagram on UDP.
+	conn, err := net.Dial("udp", srv.DaemonAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte(`{"format": "json", "version": 1}` + "\n" + doc(tr, "c000000000000003", "fetch", base+1.3, base+1.4, map[string]any{"type": "subsegment", "parent_id": "c000000000000001"}))); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.XRay().WaitIngested(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	out, err := logs.GetLogEvents(context.Background(), &cloudwatchlogs.GetLogEventsInput{
