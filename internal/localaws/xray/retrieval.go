@@ -122,21 +122,26 @@ func (s *Service) listRetrievedTraces(r *http.Request) (any, error) {
 	case in.NextToken != nil && *in.NextToken != "":
 		return nil, invalidRequest("NextToken %q is not a token this operation returned", *in.NextToken)
 	}
-	format := in.TraceFormat
+	return s.listRetrieved(*in.RetrievalToken, in.TraceFormat)
+}
+
+// listRetrieved is what a retrieval found, in the format asked for.
+func (s *Service) listRetrieved(token, format string) (*listRetrievedTracesOutput, error) {
+	requested := format
 	switch format {
 	case "":
 		format = "XRAY"
 	case "XRAY", "OTEL":
 	default:
-		return nil, invalidRequest("TraceFormat %q is not XRAY or OTEL", in.TraceFormat)
+		return nil, invalidRequest("TraceFormat %q is not XRAY or OTEL", requested)
 	}
 	s.readFresh()
 	defer s.mu.RUnlock()
-	rt := s.retrievals[*in.RetrievalToken]
+	rt := s.retrievals[token]
 	if rt == nil {
-		return nil, resourceNotFound("Retrieval token %s not found", *in.RetrievalToken)
+		return nil, resourceNotFound("Retrieval token %s not found", token)
 	}
-	out := listRetrievedTracesOutput{
+	out := &listRetrievedTracesOutput{
 		RetrievalStatus: rt.status(s.env.Clock.Now(), s.cfg.RetrievalDelay),
 		TraceFormat:     format,
 		Traces:          []retrievedTrace{},
@@ -204,6 +209,126 @@ func (t *trace) retrieved(keep func(*document) bool, format string) (retrievedTr
 			}
 			out.Spans = append(out.Spans, segmentOut{Id: rec.SpanID, Document: string(b)})
 		}
+	}
+	return out, nil
+}
+
+type graphEdge struct {
+	ReferenceId        int
+	StartTime, EndTime float64
+}
+
+type graphService struct {
+	ReferenceId        int
+	Name               string
+	Names              []string
+	Type               string `json:",omitempty"`
+	Root               bool
+	StartTime, EndTime float64
+	Edges              []graphEdge
+}
+
+type retrievedService struct {
+	Service graphService
+	Links   []struct{}
+}
+
+// getRetrievedTracesGraph answers the service graph of a retrieval's
+// traces: a node for each service that sent segments and each service an
+// inferred segment stands for, and an edge from a caller to each service
+// it called.
+func (s *Service) getRetrievedTracesGraph(r *http.Request) (any, error) {
+	var in struct {
+		RetrievalToken *string
+		NextToken      *string
+	}
+	if err := decode(r, &in); err != nil {
+		return nil, err
+	}
+	if in.RetrievalToken == nil {
+		return nil, invalidRequest("RetrievalToken is required")
+	}
+	if in.NextToken != nil && *in.NextToken != "" {
+		return nil, invalidRequest("NextToken %q is not a token this operation returned", *in.NextToken)
+	}
+	list, err := s.listRetrieved(*in.RetrievalToken, "XRAY")
+	if err != nil {
+		return nil, err
+	}
+	out := struct {
+		RetrievalStatus string
+		Services        []retrievedService
+	}{RetrievalStatus: list.RetrievalStatus, Services: []retrievedService{}}
+	type node struct {
+		svc   *graphService
+		edges map[int]*graphEdge
+	}
+	var nodes []*node
+	byName := map[string]*node{}
+	owner := map[string]*node{} // segment and subsegment id → its service
+	type seg struct {
+		n          *node
+		parent     string
+		start, end float64
+	}
+	var segs []seg
+	for _, tr := range list.Traces {
+		for _, sp := range tr.Spans {
+			var d struct {
+				segDoc
+				Inferred bool `json:"inferred"`
+			}
+			if err := json.Unmarshal([]byte(sp.Document), &d); err != nil {
+				return nil, fmt.Errorf("decode retrieved segment %s: %w", sp.Id, err)
+			}
+			typ := d.Origin
+			if d.Inferred && typ == "" {
+				typ = "remote"
+			}
+			key := d.Name + "\x00" + typ
+			n := byName[key]
+			if n == nil {
+				n = &node{svc: &graphService{ReferenceId: len(nodes), Name: d.Name, Names: []string{d.Name}, Type: typ,
+					StartTime: math.Inf(1), Edges: []graphEdge{}}, edges: map[int]*graphEdge{}}
+				nodes = append(nodes, n)
+				byName[key] = n
+			}
+			start, end := *d.StartTime, *d.StartTime
+			if d.EndTime != nil {
+				end = *d.EndTime
+			}
+			n.svc.StartTime, n.svc.EndTime = math.Min(n.svc.StartTime, start), math.Max(n.svc.EndTime, end)
+			n.svc.Root = n.svc.Root || d.ParentID == ""
+			var walk func(x *segDoc)
+			walk = func(x *segDoc) {
+				owner[x.ID] = n
+				for i := range x.Subsegments {
+					walk(&x.Subsegments[i])
+				}
+			}
+			walk(&d.segDoc)
+			segs = append(segs, seg{n, d.ParentID, start, end})
+		}
+	}
+	for _, sg := range segs {
+		caller := owner[sg.parent]
+		if caller == nil || caller == sg.n {
+			continue
+		}
+		e := caller.edges[sg.n.svc.ReferenceId]
+		if e == nil {
+			e = &graphEdge{ReferenceId: sg.n.svc.ReferenceId, StartTime: sg.start, EndTime: sg.end}
+			caller.edges[sg.n.svc.ReferenceId] = e
+		}
+		e.StartTime, e.EndTime = math.Min(e.StartTime, sg.start), math.Max(e.EndTime, sg.end)
+	}
+	for _, n := range nodes {
+		for id := range len(nodes) {
+			if e := n.edges[id]; e != nil {
+				n.svc.Edges = append(n.svc.Edges, *e)
+			}
+		}
+		out.Services = append(out.Services, retrievedService{Service: *n.svc, Links: []struct{}{}})
 	}
 	return out, nil
 }

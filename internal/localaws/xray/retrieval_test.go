@@ -3,6 +3,7 @@ package xray_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -51,6 +52,10 @@ func TestTraceRetrieval(t *testing.T) {
 	if out := list(token, ""); out.RetrievalStatus != types.RetrievalStatusScheduled || len(out.Traces) != 0 {
 		t.Errorf("at once: %s with %d traces, want SCHEDULED and none", out.RetrievalStatus, len(out.Traces))
 	}
+	if g, err := c.GetRetrievedTracesGraph(ctx, &xray.GetRetrievedTracesGraphInput{RetrievalToken: aws.String(token)}); err != nil ||
+		g.RetrievalStatus != types.RetrievalStatusScheduled || len(g.Services) != 0 {
+		t.Errorf("graph at once: %+v, %v, want SCHEDULED and empty", g, err)
+	}
 	clock.Advance(time.Second)
 	if out := list(token, ""); out.RetrievalStatus != types.RetrievalStatusRunning || len(out.Traces) != 0 {
 		t.Errorf("after 1 s: %s with %d traces, want RUNNING and none", out.RetrievalStatus, len(out.Traces))
@@ -85,6 +90,31 @@ func TestTraceRetrieval(t *testing.T) {
 		t.Errorf("OTEL spans (-want +got):\n%s", diff)
 	}
 
+	t.Run("graph", func(t *testing.T) {
+		g, err := c.GetRetrievedTracesGraph(ctx, &xray.GetRetrievedTracesGraphInput{RetrievalToken: aws.String(token)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		type edge struct{ From, To string }
+		var names []string
+		var edges []edge
+		byRef := map[int32]string{}
+		for _, s := range g.Services {
+			byRef[aws.ToInt32(s.Service.ReferenceId)] = aws.ToString(s.Service.Name)
+		}
+		for _, s := range g.Services {
+			names = append(names, aws.ToString(s.Service.Name)+" "+aws.ToString(s.Service.Type)+fmt.Sprintf(" root=%v", aws.ToBool(s.Service.Root)))
+			for _, e := range s.Service.Edges {
+				edges = append(edges, edge{aws.ToString(s.Service.Name), byRef[aws.ToInt32(e.ReferenceId)]})
+			}
+		}
+		if diff := cmp.Diff([]string{"job  root=true", "DynamoDB AWS::DynamoDB::Table root=false"}, names); diff != "" || g.RetrievalStatus != types.RetrievalStatusComplete {
+			t.Errorf("graph services (-want +got):\n%s", diff)
+		}
+		if diff := cmp.Diff([]edge{{"job", "DynamoDB"}}, edges); diff != "" {
+			t.Errorf("graph edges (-want +got):\n%s", diff)
+		}
+	})
 	t.Run("outside the time range", func(t *testing.T) {
 		token := startRetrieval([]string{tr}, base+10, base+60)
 		clock.Advance(10 * time.Second)

@@ -99,6 +99,7 @@ func New(env awsproto.Env, cfg Config) *Service {
 		"StartTraceRetrieval":           s.startTraceRetrieval,
 		"ListRetrievedTraces":           s.listRetrievedTraces,
 		"CancelTraceRetrieval":          s.cancelTraceRetrieval,
+		"GetRetrievedTracesGraph":       s.getRetrievedTracesGraph,
 		"TagResource":                   s.tagResource,
 		"UntagResource":                 s.untagResource,
 		"ListTagsForResource":           s.listTagsForResource,
