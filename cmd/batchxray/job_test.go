@@ -101,6 +101,7 @@ type segmentDoc struct {
 	TraceID     string         `json:"trace_id"`
 	Name        string         `json:"name"`
 	Type        string         `json:"type"`
+	InProgress  bool           `json:"in_progress"`
 	Fault       bool           `json:"fault"`
 	Annotations map[string]any `json:"annotations"`
 	Cause       struct {
@@ -122,14 +123,16 @@ func listenDaemon(t *testing.T) net.PacketConn {
 	return c
 }
 
-// readSegment reads datagrams until the job's segment (not a streamed
-// subsegment) arrives.
+// readSegment reads datagrams until the job's complete segment arrives (the
+// job sends it in progress first and streams each step as it ends) and
+// returns it with the streamed subsegments put back in it.
 func readSegment(t *testing.T, c net.PacketConn) segmentDoc {
 	t.Helper()
 	if err := c.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 64<<10)
+	var streamed []segmentDoc
 	for {
 		n, _, err := c.ReadFrom(buf)
 		if err != nil {
@@ -143,7 +146,11 @@ func readSegment(t *testing.T, c net.PacketConn) segmentDoc {
 		if err := json.Unmarshal(doc, &d); err != nil {
 			t.Fatalf("decode %q: %v", doc, err)
 		}
-		if d.Type != "subsegment" {
+		switch {
+		case d.Type == "subsegment":
+			streamed = append(streamed, d)
+		case !d.InProgress:
+			d.Subsegments = append(d.Subsegments, streamed...)
 			return d
 		}
 	}

@@ -151,10 +151,23 @@ func (r *runner) run(ctx context.Context) error {
 		r.logf("warning: nothing answers at the X-Ray daemon's address %s (%v); is the daemon running? This trace may be lost", r.daemon.TCP, err)
 	}
 
-	ctx, root := r.t.Begin(ctx, r.o.ServiceName)
+	var parent *traceHeader
+	if raw, ok := lookupEnv(r.o.Environ, traceHeaderEnv); ok && raw != "" {
+		h, err := parseTraceHeader(raw)
+		if err != nil {
+			r.logf("warning: %v; the job starts a trace of its own", err)
+		} else {
+			parent = &h
+		}
+	}
+	ctx, root := r.t.Begin(ctx, r.o.ServiceName, parent)
+	joined := ""
+	if parent != nil {
+		joined = " (joined from " + traceHeaderEnv + ")"
+	}
 	switch {
 	case root.Sampled():
-		r.logf("trace %s for job %s, sent to the X-Ray daemon at udp %s", root.TraceID(), r.job.ID, r.daemon.UDP)
+		r.logf("trace %s%s for job %s, sent to the X-Ray daemon at udp %s", root.TraceID(), joined, r.job.ID, r.daemon.UDP)
 	case root.TraceID() == "":
 		r.logf("tracing is off (AWS_XRAY_SDK_DISABLED=true): no trace for job %s", r.job.ID)
 	default:
@@ -166,6 +179,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	root.Metadata("version", r.o.Version)
 	root.Metadata("environment", r.job.Env)
+	// Sent now, not only at the end: a job killed by SIGKILL (out of
+	// memory, Spot reclaimed) never reaches End.
+	root.SendInProgress()
 
 	var err error
 	if len(r.o.Command) > 0 {
