@@ -18,7 +18,7 @@ import (
 )
 
 func TestJobFlags(t *testing.T) {
-	defaults := jobOptions{ServiceName: "BatchJob", SampleRate: 1}
+	defaults := jobOptions{ServiceName: "BatchJob", SampleRate: 1, Tracer: "xray"}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -40,6 +40,20 @@ func TestJobFlags(t *testing.T) {
 			want: func(o *jobOptions) {
 				o.URLs, o.Bucket, o.ServiceName, o.JobName, o.SampleRate = []string{"https://a.example/", "https://b.example/x?y=1"}, "c", "S", "n", 0.25
 			},
+		},
+		{
+			name: "the tracer and OTLP endpoint from the environment",
+			env:  map[string]string{"BATCHXRAY_TRACER": "otel", "BATCHXRAY_OTLP_ENDPOINT": "https://xray.eu-west-1.amazonaws.com/v1/traces"},
+			args: []string{"--", "true"},
+			want: func(o *jobOptions) {
+				o.Command, o.Tracer, o.OTLPEndpoint = []string{"true"}, "otel", "https://xray.eu-west-1.amazonaws.com/v1/traces"
+			},
+		},
+		{
+			name: "a tracer name the job cannot use is left to the job, which runs untraced",
+			env:  map[string]string{"BATCHXRAY_TRACER": "otel"},
+			args: []string{"--tracer", "jaeger", "--otlp-endpoint", "not a url", "--", "true"},
+			want: func(o *jobOptions) { o.Command, o.Tracer, o.OTLPEndpoint = []string{"true"}, "jaeger", "not a url" },
 		},
 		{
 			name: "--no-upload needs no bucket",
@@ -68,7 +82,7 @@ func TestJobFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME"} {
+			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME", "BATCHXRAY_TRACER", "BATCHXRAY_OTLP_ENDPOINT"} {
 				t.Setenv(k, tc.env[k])
 			}
 			got, err := parseFlags(t, nil, newJobCmd, tc.args)
