@@ -14,7 +14,13 @@
 // closes every subsegment and the segment, also on SIGTERM, and it exits
 // with the job's outcome.
 //
-// Tracing sits behind the small tracer interface: the X-Ray SDK for Go, in
-// maintenance since 2026, implements it today, and an OTLP exporter can
-// replace it without touching the job.
+// Tracing sits behind the small tracer interface, with two implementations
+// producing the same spans: the X-Ray SDK for Go (the default, to the daemon
+// over UDP; in maintenance since 2026-02-25, end of support 2027-02-25) and
+// OpenTelemetry (Options.Tracer "otel": OTLP over HTTP to the host's
+// CloudWatch agent, or SigV4-signed to X-Ray's OTLP endpoint, with X-Ray's
+// trace IDs and header, and the annotation keys listed in
+// aws.xray.annotations). OTLP carries finished spans only, so the
+// OpenTelemetry tracer sends no in-progress root; its finished steps leave
+// in the background as the job runs.
 package jobrunner
