@@ -67,6 +67,16 @@ func TestJobStatePaths(t *testing.T) {
 			want: types.JobStatusFailed, reason: "Job attempt duration exceeded timeout", exitCodes: []int32{143},
 		},
 		{
+			// Retries left do not retry a timed-out attempt.
+			name: "timeout is not retried", command: []string{"sleep", "600"},
+			mod: func(in *awsbatch.SubmitJobInput) {
+				in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(60)}
+				in.RetryStrategy = &types.RetryStrategy{Attempts: aws.Int32(3)}
+			},
+			act:  func(f *fixture, _ string) { f.clock.Advance(60 * 1e9) },
+			want: types.JobStatusFailed, reason: "Job attempt duration exceeded timeout", exitCodes: []int32{143},
+		},
+		{
 			name: "terminate", command: []string{"sleep", "600"},
 			act: func(f *fixture, id string) {
 				if _, err := f.batch.TerminateJob(f.ctx, &awsbatch.TerminateJobInput{JobId: aws.String(id), Reason: aws.String("stopped by the test")}); err != nil {

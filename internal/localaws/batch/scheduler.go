@@ -286,7 +286,10 @@ func (s *Service) endAttempt(j *job, at time.Time, code int, reason string) {
 	case code == 0 && j.stopReason == "" && !j.timedOut:
 		s.move(j, jobSucceeded, at)
 		j.d.StoppedAt = millis(at)
-	case j.stopReason == "" && s.retries(j, code, reason):
+	// "If a job is terminated for exceeding the timeout duration, it isn't
+	// retried. If a job attempt fails on its own, then it can retry if
+	// retries are enabled" (AWS Batch User Guide, Job timeouts).
+	case j.stopReason == "" && !j.timedOut && s.retries(j, code, reason):
 		s.move(j, jobRunnable, at)
 	default:
 		s.move(j, jobFailed, at)
