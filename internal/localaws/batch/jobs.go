@@ -165,6 +165,12 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 	now := s.env.Clock.Now()
 	id := newJobID()
 	j := s.newJob(id, in, q, def, now)
+	if slices.Contains(def.PlatformCapabilities, "EC2") {
+		c := j.d.Container
+		if err := validateEC2Resources(c.ResourceRequirements, c.Vcpus, c.Memory, true); err != nil {
+			return nil, err
+		}
+	}
 	// Dependencies: a plain one waits for that job (an array job as a
 	// whole); N_TO_N pairs children by index; SEQUENTIAL chains the
 	// array's own children.
