@@ -211,6 +211,10 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 		j.d.ArrayProperties = &arrayPropertiesDetail{Size: &size, StatusSummary: map[string]int32{}}
 		for i := range size {
 			c := s.newJob(fmt.Sprintf("%s:%d", id, i), in, q, def, now)
+			// "For array child jobs, [createdAt] is when the child job was
+			// spawned by its parent and entered the PENDING state" (AWS
+			// Batch API Reference, JobDetail).
+			c.d.Status = jobPending
 			c.parent = j
 			idx := i
 			c.d.ArrayProperties = &arrayPropertiesDetail{Index: &idx}
@@ -607,7 +611,7 @@ func (s *Service) stopJob(in *stopJobInput, terminate bool) (any, error) {
 
 // fail ends a job that is not running a process.
 func (s *Service) fail(j *job, at time.Time, reason string) {
-	s.release(j)
+	s.release(j, at)
 	j.d.Status = jobFailed
 	j.d.StatusReason = reason
 	j.d.StoppedAt = millis(at)
@@ -615,9 +619,11 @@ func (s *Service) fail(j *job, at time.Time, reason string) {
 }
 
 // release gives the job's vCPUs back to its compute environment.
-func (s *Service) release(j *job) {
+// at is when.
+func (s *Service) release(j *job, at time.Time) {
 	if j.ce != nil {
 		j.ce.used -= j.vcpus
+		j.ce.freed = maxTime(j.ce.freed, at)
 		j.ce = nil
 	}
 }

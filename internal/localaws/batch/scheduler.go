@@ -187,8 +187,11 @@ func (s *Service) schedule(now time.Time) bool {
 			}
 			ce.used += j.vcpus
 			j.ce = ce
+			// A job that waited for room starts when the room was made,
+			// not when it became due: its startedAt is when it started
+			// running, not when it was ready to.
 			t, _ := s.due(j, now)
-			s.move(j, jobStarting, t)
+			s.move(j, jobStarting, maxTime(t, ce.freed))
 			moved = true
 			break
 		}
@@ -267,7 +270,7 @@ func (s *Service) signalStop(j *job, now time.Time) {
 // SUCCEEDED, back to RUNNABLE when its retry strategy allows another
 // attempt, or to FAILED.
 func (s *Service) endAttempt(j *job, at time.Time, code int, reason string) {
-	s.release(j)
+	s.release(j, at)
 	exit := int32(code)
 	c := j.d.Container
 	ac := &attemptContainerDetail{TaskArn: c.TaskArn, LogStreamName: c.LogStreamName, Reason: c.Reason}
