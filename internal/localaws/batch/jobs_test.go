@@ -276,7 +276,9 @@ func TestJobOutputGoesToLogs(t *testing.T) {
 		t.Errorf("log events (-want +got):\n%s", diff)
 	}
 
-	// The job definition's awslogs group and prefix, and the environment.
+	// The job definition's awslogs group and prefix, and the environment:
+	// Batch's and ECS's variables and the job's, no AWS_REGION of the
+	// stand-in's own.
 	envDef := f.define("env", []string{"sh", "-c", "env | sort"}, func(in *awsbatch.RegisterJobDefinitionInput) {
 		in.ContainerProperties.Environment = []types.KeyValuePair{{Name: aws.String("FROM_DEF"), Value: aws.String("def")}, {Name: aws.String("OVERRIDDEN"), Value: aws.String("def")}}
 		in.ContainerProperties.LogConfiguration = &types.LogConfiguration{LogDriver: types.LogDriverAwslogs,
@@ -306,8 +308,6 @@ func TestJobOutputGoesToLogs(t *testing.T) {
 		"AWS_BATCH_JQ_NAME":       "q",
 		"AWS_BATCH_CE_NAME":       "q",
 		"AWS_ENDPOINT_URL":        f.srv.Endpoint(),
-		"AWS_REGION":              "us-east-1",
-		"AWS_DEFAULT_REGION":      "us-east-1",
 		"AWS_ACCESS_KEY_ID":       "batchxray-local",
 		"AWS_SECRET_ACCESS_KEY":   "batchxray-local",
 		"AWS_XRAY_DAEMON_ADDRESS": f.srv.DaemonAddr(),

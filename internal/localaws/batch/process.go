@@ -69,6 +69,16 @@ func (s *Service) launch(j *job, stream string) (*process, error) {
 	return p, nil
 }
 
+// environment is the container's environment as Batch and ECS give it, and
+// no more: the job's variables (the job definition's, then the submit's
+// overrides), Batch's AWS_BATCH_* ones, and ECS's credentials for the job,
+// here the stand-in's static ones in place of the agent's credential
+// endpoint. There is no AWS_REGION unless the job definition sets it: an
+// ECS agent does not always give one, so a job that needs it must carry it.
+// Three variables play the host's part, as the stand-in is the job's host:
+// PATH (the host's, as the job runs on it), AWS_ENDPOINT_URL (AWS itself is
+// the stand-in) and AWS_XRAY_DAEMON_ADDRESS (on a Batch host the daemon is
+// at 127.0.0.1:2000, the SDK's default; the stand-in's listens elsewhere).
 func (s *Service) environment(j *job) []string {
 	env := []string{"PATH=" + os.Getenv("PATH")}
 	for _, kv := range j.env {
@@ -80,8 +90,6 @@ func (s *Service) environment(j *job) []string {
 		"AWS_BATCH_JOB_ATTEMPT="+strconv.Itoa(len(j.d.Attempts)+1),
 		"AWS_BATCH_JQ_NAME="+j.queue.d.JobQueueName,
 		"AWS_BATCH_CE_NAME="+j.ce.d.ComputeEnvironmentName,
-		"AWS_REGION="+s.env.Region,
-		"AWS_DEFAULT_REGION="+s.env.Region,
 		"AWS_ACCESS_KEY_ID=batchxray-local",
 		"AWS_SECRET_ACCESS_KEY=batchxray-local",
 	)
