@@ -65,6 +65,11 @@ func TestLocalFlags(t *testing.T) {
 			},
 		},
 		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
+		{name: "non-loopback addr", args: []string{"--addr", "0.0.0.0:4566"}, wantErr: "--addr 0.0.0.0:4566 is not a loopback address: the stand-in runs the commands it is sent, so anyone who reaches it can run commands here; pass --allow-remote to serve it there anyway"},
+		{name: "every interface", args: []string{"--addr", ":4566"}, wantErr: "--addr :4566 is not a loopback address: the stand-in runs the commands it is sent, so anyone who reaches it can run commands here; pass --allow-remote to serve it there anyway"},
+		{name: "non-loopback addr allowed", args: []string{"--addr", "0.0.0.0:4566", "--allow-remote"}, want: func(o *localOptions) { o.Addr = "0.0.0.0:4566"; o.StandIn.AllowRemote = true }},
+		{name: "localhost addr", args: []string{"--addr", "localhost:4566"}, want: func(o *localOptions) { o.Addr = "localhost:4566" }},
+		{name: "IPv6 loopback addr", args: []string{"--addr", "[::1]:4566"}, want: func(o *localOptions) { o.Addr = "[::1]:4566" }},
 		{name: "throttle rate above 1", args: []string{"--throttle-rate", "1.5"}, wantErr: "invalid --throttle-rate 1.5: want a share from 0 to 1"},
 		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency, --iam-propagation and --compute-environment-delay cannot be negative"},
 		{name: "no compute environment delay", args: []string{"--compute-environment-delay", "0"}, want: func(o *localOptions) { o.StandIn.ComputeEnvironmentDelay = -1 }},
@@ -317,4 +322,17 @@ func poll(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Fatalf("gave up waiting for %s", what)
+}
+
+func TestRunLocalAllowRemoteWarns(t *testing.T) {
+	f, _, errOut := localTestFactory(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	opts := &localOptions{f: f, Addr: "127.0.0.1:0", DaemonAddr: "127.0.0.1:0", StandIn: localaws.Options{AllowRemote: true}}
+	if err := runLocal(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if want := "batchxray local: warning: --allow-remote: anyone who can reach 127.0.0.1:0 can run commands on this machine\n"; !strings.HasPrefix(errOut.String(), want) {
+		t.Errorf("stderr = %q, want it to start with %q", errOut, want)
+	}
 }
