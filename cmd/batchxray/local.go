@@ -47,7 +47,17 @@ func newLocalCmd(f *factory, runF func(context.Context, *localOptions) error) *c
 		Short: "Serve a local AWS stand-in on 127.0.0.1.",
 		Long: `Serve a local AWS stand-in: Batch, IAM, EC2, S3, ECR, X-Ray, STS and
 CloudWatch Logs on one HTTP endpoint, speaking each service's own protocol,
-with an X-Ray daemon beside it. Submitted jobs run as local processes.
+with an X-Ray daemon beside it.
+
+Submitted jobs run as local processes, started as ECS starts a container:
+for an image in the stand-in's own registry, the argv is the image's
+entrypoint, then the job's command (else the image's), and its executable
+must be in the image (on the image's PATH) or the job fails with
+CannotStartContainerError as on AWS. It then runs on this machine: batchxray
+as this binary, anything else by its name on this machine's PATH. An image
+from another registry is not checked (the job's log says so) and its command
+runs as it is. Jobs get Batch's and ECS's environment only: set AWS_REGION in
+the job definition.
 
 It listens on loopback only, answers only requests to a loopback address or
 localhost, and only SigV4-signed AWS requests (any key): it runs the

@@ -210,7 +210,16 @@ func (s *Service) start(j *job, at time.Time) {
 	j.d.Container.TaskArn = s.env.ARN("ecs", s.env.Region, "task/"+j.ce.d.ComputeEnvironmentName+"/"+j.taskID)
 	j.d.Container.ExitCode = nil
 	j.d.Container.Reason = ""
-	p, err := s.launch(j, stream)
+	c, err := s.containerFor(j)
+	if err != nil {
+		j.d.Container.Reason = err.Error()
+		s.endAttempt(j, at, -1, reasonStartFailed)
+		return
+	}
+	if !c.checked && s.cfg.Logs != nil {
+		s.cfg.Logs.Write(j.logGroup, stream, at, notCheckedNote(j.d.Container.Image))
+	}
+	p, err := s.launch(j, c, stream)
 	if err != nil {
 		j.d.Container.Reason = "CannotStartContainerError: " + err.Error()
 		s.endAttempt(j, at, -1, reasonStartFailed)
