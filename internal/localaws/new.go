@@ -42,6 +42,7 @@ func New(opts Options) *Server {
 		ResourceDelay: opts.ComputeEnvironmentDelay,
 	})
 	s.services["batch"] = batchService
+	s.batch = batchService
 	s.closers = append(s.closers, batchService.Close)
 	s.services["s3"] = s3.New(env, s.Endpoint)
 	s.services["ecr"] = ecrService

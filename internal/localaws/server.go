@@ -15,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
@@ -98,6 +99,7 @@ type Server struct {
 	// server itself calls (for the daemon).
 	services map[string]awsproto.Service
 	xray     *xray.Service
+	batch    *batch.Service
 	// mounts are handlers served by path prefix whatever the signature
 	// says (the OCI registry at /v2/).
 	mounts map[string]http.Handler
@@ -142,6 +144,10 @@ func (s *Server) InjectFault(service, operation string, err *awsproto.Error, tim
 	defer s.mu.Unlock()
 	s.faults = append(s.faults, &fault{service, operation, err, times})
 }
+
+// ExceedMemory has Batch kill the RUNNING job as if its processes went over
+// its memory (OutOfMemoryError), at its next memory sample.
+func (s *Server) ExceedMemory(jobID string) error { return s.batch.ExceedMemory(jobID) }
 
 // credentialScope matches the service in a SigV4 Authorization header:
 // Credential=AKID/20260101/us-east-1/iam/aws4_request.

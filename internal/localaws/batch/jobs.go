@@ -71,6 +71,9 @@ type job struct {
 	stopReason string
 	// killAt is when SIGKILL follows the SIGTERM sent (zero: none sent).
 	killAt time.Time
+	// oom is set once the attempt is killed for its memory; overMemory
+	// makes the next sample find it over (an injected fault).
+	oom, overMemory bool
 }
 
 func (j *job) terminal() bool { return j.d.Status == jobSucceeded || j.d.Status == jobFailed }

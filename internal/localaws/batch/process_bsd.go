@@ -13,3 +13,6 @@ import (
 func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
+
+// groupRSS is known on Linux only (from /proc).
+func groupRSS(int) (int64, bool) { return 0, false }

@@ -205,6 +205,7 @@ func (s *Service) start(j *job, at time.Time) {
 	j.taskID = strings.ReplaceAll(newJobID(), "-", "")
 	j.attemptStart = at
 	j.timedOut, j.stopReason, j.killAt, j.deadline = false, "", time.Time{}, time.Time{}
+	j.oom, j.overMemory = false, false
 	stream := j.logPrefix + "/default/" + j.taskID
 	j.d.Container.LogStreamName = stream
 	j.d.Container.TaskArn = s.env.ARN("ecs", s.env.Region, "task/"+j.ce.d.ComputeEnvironmentName+"/"+j.taskID)
@@ -242,6 +243,9 @@ func (s *Service) start(j *job, at time.Time) {
 		}
 		j.proc = nil
 		reason := reasonExited
+		if j.oom {
+			j.d.Container.Reason = reasonOutOfMemory
+		}
 		switch {
 		case j.stopReason != "":
 			reason = j.stopReason

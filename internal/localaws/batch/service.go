@@ -125,6 +125,7 @@ func (s *Service) loop() {
 		case <-t.Chan():
 			s.mu.Lock()
 			s.settle()
+			s.sampleMemory()
 			s.mu.Unlock()
 		}
 	}
