@@ -195,3 +195,17 @@ func (f *fixture) rawLogLines(group, stream string) []string {
 	}
 	return lines
 }
+
+func TestImageMissingFromItsRegistryCannotBePulled(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 4)
+	ref := strings.TrimPrefix(f.srv.Endpoint(), "http://") + "/nosuch:v1"
+	def := f.define("nopull", []string{"true"}, func(in *awsbatch.RegisterJobDefinitionInput) { in.ContainerProperties.Image = aws.String(ref) })
+	j, _ := f.waitFor(f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)}), types.JobStatusFailed)
+	if reason := aws.ToString(j.Container.Reason); !strings.HasPrefix(reason, "CannotPullContainerError: ") || !strings.Contains(reason, ref) {
+		t.Errorf("container reason %q, want CannotPullContainerError naming %s", reason, ref)
+	}
+	if j.Container.ExitCode != nil {
+		t.Errorf("exit code %d, want none", *j.Container.ExitCode)
+	}
+}
