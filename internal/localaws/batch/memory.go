@@ -16,6 +16,7 @@ const mib = 1 << 20
 // exceed the memory specified, the container is terminated": AWS Batch API
 // Reference, ResourceRequirement). It runs on each step of the clock.
 func (s *Service) sampleMemory() {
+	var rss map[int]int64 // read once a sample, when a job needs it
 	for _, j := range s.order {
 		if j.proc == nil || j.oom || j.d.Status != jobRunning {
 			continue
@@ -26,8 +27,12 @@ func (s *Service) sampleMemory() {
 		}
 		over := j.overMemory
 		if !over && j.proc.cmd.Process != nil {
-			rss, known := groupRSS(j.proc.cmd.Process.Pid)
-			over = known && float64(rss) > limit*mib
+			if rss == nil {
+				if rss = groupsRSS(); rss == nil {
+					rss = map[int]int64{}
+				}
+			}
+			over = float64(rss[j.proc.cmd.Process.Pid]) > limit*mib
 		}
 		if over {
 			j.oom = true

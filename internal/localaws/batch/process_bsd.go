@@ -14,5 +14,5 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 }
 
-// groupRSS is known on Linux only (from /proc).
-func groupRSS(int) (int64, bool) { return 0, false }
+// groupsRSS is known on Linux only (from /proc).
+func groupsRSS() map[int]int64 { return nil }

@@ -20,19 +20,17 @@ func setProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
 
-// groupRSS is the resident memory of every process in process group pgid,
-// in bytes, from /proc: what a container's memory cgroup would count.
-func groupRSS(pgid int) (int64, bool) {
+// groupsRSS is the resident memory of each process group, in bytes, from
+// one scan of /proc: what each container's memory cgroup would count.
+func groupsRSS() map[int]int64 {
 	dirs, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, false
+		return nil
 	}
 	page := int64(os.Getpagesize())
-	var total int64
-	found := false
+	out := map[int]int64{}
 	for _, d := range dirs {
-		pid, err := strconv.Atoi(d.Name())
-		if err != nil {
+		if _, err := strconv.Atoi(d.Name()); err != nil {
 			continue
 		}
 		stat, err := os.ReadFile("/proc/" + d.Name() + "/stat")
@@ -47,10 +45,14 @@ func groupRSS(pgid int) (int64, bool) {
 			continue
 		}
 		f := strings.Fields(s[i+1:])
-		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+		if len(f) < 3 {
 			continue
 		}
-		statm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/statm")
+		pgid, err := strconv.Atoi(f[2])
+		if err != nil {
+			continue
+		}
+		statm, err := os.ReadFile("/proc/" + d.Name() + "/statm")
 		if err != nil {
 			continue
 		}
@@ -58,12 +60,9 @@ func groupRSS(pgid int) (int64, bool) {
 		if len(m) < 2 {
 			continue
 		}
-		pages, err := strconv.ParseInt(m[1], 10, 64)
-		if err != nil {
-			continue
+		if pages, err := strconv.ParseInt(m[1], 10, 64); err == nil {
+			out[pgid] += pages * page
 		}
-		total += pages * page
-		found = true
 	}
-	return total, found
+	return out
 }

@@ -24,5 +24,5 @@ func (p *process) kill() {
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
 
-// groupRSS is known on Linux only (from /proc).
-func groupRSS(int) (int64, bool) { return 0, false }
+// groupsRSS is known on Linux only (from /proc).
+func groupsRSS() map[int]int64 { return nil }
