@@ -23,3 +23,6 @@ func (p *process) kill() {
 }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
+
+// groupsRSS is known on Linux only (from /proc).
+func groupsRSS() map[int]int64 { return nil }
