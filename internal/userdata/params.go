@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/batchxray/batchxray/internal/partition"
 )
 
 // Params are the inputs of Build. Only Region and Arch are required; Params
@@ -91,7 +93,7 @@ func (p Params) Normalize() (Params, error) {
 	} else if !regionRE().MatchString(p.Region) {
 		errs = append(errs, fmt.Sprintf("region %q is not a region name such as us-east-1", p.Region))
 	} else {
-		part := partitionOf(p.Region)
+		part := partition.Of(p.Region)
 		switch {
 		case p.Partition == "":
 			p.Partition = part
@@ -184,18 +186,6 @@ func checkAddress(addr string) error {
 		return fmt.Errorf("%q: port %q is not a number from 1 to 65535", addr, port)
 	}
 	return nil
-}
-
-// partitionOf assumes region already matched regionRE.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	default:
-		return "aws"
-	}
 }
 
 // rpmURL is the daemon's RPM in the region's own bucket; p must be normalised.
