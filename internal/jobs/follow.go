@@ -174,7 +174,7 @@ func newFollowProgress(o FollowOptions) *followProgress {
 	ios := o.IO
 	p.st = ui.NewStyles(ios.ErrOut, ios.ColorEnabledStderr())
 	p.width = ios.TerminalWidth()
-	p.live = ui.NewLive(ios.ErrOut, ios.IsStderrTTY(), time.Second, p.draw)
+	p.live = ui.NewLive(ios.ErrOut, ios.CanRedrawStderr(), time.Second, p.draw)
 	return p
 }
 
