@@ -6,7 +6,7 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// jobIDArgs rejects an empty job ID (`trace ''`, `status "$unset"`): Batch
+// jobIDArgs rejects an empty job ID (`trace ""`, `status "$unset"`): Batch
 // would only answer it with a ClientException, after a call.
 func jobIDArgs(_ *cobra.Command, args []string) error {
 	for _, a := range args {

@@ -8,7 +8,7 @@ import (
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
-// TestEmptyJobID: `trace ''` and `status ''` are usage errors, exit 2,
+// TestEmptyJobID: `trace ""` and `status ""` are usage errors, exit 2,
 // with one line naming the mistake, before any call is made.
 func TestEmptyJobID(t *testing.T) {
 	for _, args := range [][]string{{"trace", ""}, {"status", ""}, {"status", "a", " "}} {
