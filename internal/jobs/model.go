@@ -49,6 +49,10 @@ type Attempt struct {
 	// StatusReason is Batch's reason for the attempt's end.
 	StatusReason string `json:"statusReason,omitempty"`
 	LogStream    string `json:"logStream,omitempty"`
+	// Interruption says why the attempt's host went away when Batch says
+	// it was terminated: InterruptedSpot on a SPOT compute environment,
+	// InterruptedHost when that is not known.
+	Interruption string `json:"interruption,omitempty"`
 }
 
 // Array is what an array parent knows about its children.
@@ -130,6 +134,9 @@ func FromDetail(d types.JobDetail) Job {
 	}
 	for _, a := range d.Attempts {
 		at := Attempt{StartedAt: fromMillis(a.StartedAt), StoppedAt: fromMillis(a.StoppedAt), StatusReason: aws.ToString(a.StatusReason)}
+		if hostTerminated(at.StatusReason) {
+			at.Interruption = InterruptedHost
+		}
 		if c := a.Container; c != nil {
 			at.ExitCode = intPtr(c.ExitCode)
 			at.Reason = aws.ToString(c.Reason)

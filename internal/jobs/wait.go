@@ -87,8 +87,11 @@ func FailureReason(j *Job) string {
 		if a.Reason != "" {
 			parts = append(parts, a.Reason)
 		}
+		if a.StatusReason != "" && a.Interruption != "" {
+			parts = append(parts, interrupted(a, a.StatusReason))
+		}
 	}
-	if j.StatusReason != "" && !slices.Contains(parts, j.StatusReason) {
+	if j.StatusReason != "" && !slices.ContainsFunc(parts, func(p string) bool { return strings.HasSuffix(p, j.StatusReason) }) {
 		parts = append(parts, j.StatusReason)
 	}
 	return strings.Join(parts, "; ")
