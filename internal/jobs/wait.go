@@ -91,7 +91,7 @@ func FailureReason(j *Job) string {
 			parts = append(parts, interrupted(a, a.StatusReason))
 		}
 	}
-	if j.StatusReason != "" && !slices.ContainsFunc(parts, func(p string) bool { return strings.HasSuffix(p, j.StatusReason) }) {
+	if j.StatusReason != "" && !slices.ContainsFunc(parts, func(p string) bool { return p == j.StatusReason || strings.HasSuffix(p, ": "+j.StatusReason) }) {
 		parts = append(parts, j.StatusReason)
 	}
 	return strings.Join(parts, "; ")
