@@ -80,7 +80,7 @@ account.`,
 	pf.StringVar(&g.Region, "region", "", "AWS region (default: the standard AWS chain, AWS_REGION)")
 	pf.StringVar(&g.Profile, "profile", "", "AWS shared config profile (default: AWS_PROFILE)")
 	pf.StringVarP(&g.Output, "output", "o", outputText, "output format: text or json")
-	pf.BoolVar(&g.NoColor, "no-color", false, "never use colour (also NO_COLOR)")
+	pf.BoolVar(&g.NoColor, "no-color", false, "never use colour (also NO_COLOR set to anything but empty, or TERM=dumb)")
 	pf.BoolVar(&g.Debug, "debug", false, "log AWS requests, retries and internal steps on stderr")
 
 	root.AddCommand(

@@ -39,7 +39,7 @@ is unknown, 124 when --max-wait runs out, 130 on Ctrl-C.`,
   batchxray status --once "$id" other-job-id
   batchxray status "$id" --output json | jq '.[0].secondsInState'
   id=$(batchxray submit) && batchxray status "$id" && batchxray trace "$id"`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.MatchAll(cobra.MinimumNArgs(1), jobIDArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.ids = args
 			if opts.maxWait <= 0 {

@@ -105,6 +105,9 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 	spec.Stack, spec.Region, spec.TagKey = sc.names.Stack, sc.cfg.Region, provision.TagKey
 	spec.Queue, spec.Definition = sc.names.JobQueue, sc.names.JobDefinition
 	c := batch.NewFromConfig(sc.cfg)
+	if err := jobs.CheckDependsOn(ctx, c, spec.DependsOn); err != nil {
+		return explainAWSError(err)
+	}
 	sub, err := jobs.Submit(ctx, c, spec)
 	if err != nil {
 		return explainAWSError(err)

@@ -67,7 +67,7 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
   batchxray trace "$id" --output json | jq '.summary'
   batchxray trace "$id" --raw | jq -r .name
   batchxray trace "$id" --output otlp > trace.json  # for otel-tui or Jaeger`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MatchAll(cobra.ExactArgs(1), jobIDArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.jobID = args[0]
 			opts.hasIndex = cmd.Flags().Changed("index")

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -97,4 +98,75 @@ func joinInstances(in []instance) string {
 		s[i] = x.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// What an attempt whose host was terminated is called.
+const (
+	InterruptedSpot = "Spot interruption"
+	InterruptedHost = "host terminated"
+)
+
+// hostTerminated reports whether Batch's reason for an attempt's end is
+// that its host EC2 instance went away: "Host EC2 (instance i-…)
+// terminated.", which on a SPOT compute environment is a Spot interruption.
+func hostTerminated(reason string) bool {
+	rest, ok := strings.CutPrefix(reason, "Host EC2 (instance ")
+	return ok && strings.Contains(rest, ") terminated")
+}
+
+// NameInterruptions finds out, for the jobs with an attempt whose host was
+// terminated, whether their queue runs on Spot: when every compute
+// environment of the queue is SPOT the attempt is named a Spot
+// interruption; otherwise (mixed, or the lookup failed) it stays "host
+// terminated". Each queue is looked up once; a failed lookup is returned
+// after every job was tried, and leaves the names as they were.
+func NameInterruptions(ctx context.Context, c ExplainAPI, js []*Job) error {
+	spot := map[string]bool{}
+	var errs []error
+	for _, j := range js {
+		for i := range j.Attempts {
+			a := &j.Attempts[i]
+			if a.Interruption != InterruptedHost {
+				continue
+			}
+			isSpot, ok := spot[j.Queue]
+			if !ok {
+				var err error
+				if isSpot, err = queueOnSpot(ctx, c, j.Queue); err != nil {
+					errs = append(errs, err)
+				}
+				spot[j.Queue] = isSpot
+			}
+			if isSpot {
+				a.Interruption = InterruptedSpot
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// queueOnSpot reports whether every compute environment of the queue is
+// SPOT.
+func queueOnSpot(ctx context.Context, c ExplainAPI, queue string) (bool, error) {
+	qs, err := c.DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{JobQueues: []string{queue}})
+	if err != nil || len(qs.JobQueues) == 0 {
+		return false, err
+	}
+	var names []string
+	for _, o := range qs.JobQueues[0].ComputeEnvironmentOrder {
+		names = append(names, aws.ToString(o.ComputeEnvironment))
+	}
+	if len(names) == 0 {
+		return false, nil
+	}
+	ces, err := c.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsInput{ComputeEnvironments: names})
+	if err != nil || len(ces.ComputeEnvironments) == 0 {
+		return false, err
+	}
+	for _, ce := range ces.ComputeEnvironments {
+		if ce.ComputeResources == nil || ce.ComputeResources.Type != types.CRTypeSpot {
+			return false, nil
+		}
+	}
+	return true, nil
 }

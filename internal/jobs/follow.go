@@ -66,8 +66,13 @@ func (e *LookupError) Unwrap() error { return e.Err }
 // *NotFoundError for the IDs Batch does not know. When the jobs could not
 // be looked up at all the error is a *LookupError and there are no jobs.
 func Follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]*Job, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
 	if o.Submitted {
-		return follow(ctx, c, ids, o)
+		js, err := follow(ctx, c, ids, o)
+		nameInterruptions(ctx, c, js, o.Log)
+		return js, err
 	}
 	found, unknown, err := Describe(ctx, c, ids)
 	if err != nil {
@@ -88,6 +93,7 @@ func Follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]
 		if err := listFailedChildren(ctx, c, js); err != nil {
 			return nil, &LookupError{err}
 		}
+		nameInterruptions(ctx, c, js, o.Log)
 		return js, errors.Join(failed(js), notFound)
 	}
 	if notFound != nil && o.IO != nil {
@@ -98,6 +104,7 @@ func Follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]
 		followIDs[i] = j.ID
 	}
 	js, err = follow(ctx, c, followIDs, o)
+	nameInterruptions(ctx, c, js, o.Log)
 	var fe *FailedError
 	if err != nil && !errors.As(err, &fe) {
 		return js, errors.Join(err, notFound)
@@ -112,9 +119,6 @@ func follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
 	}
 	p := newFollowProgress(o)
 	defer p.live.Close()
@@ -153,6 +157,15 @@ func follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]
 	})
 }
 
+// nameInterruptions names the attempts whose host was terminated (see
+// NameInterruptions); a lookup that fails leaves them "host terminated",
+// which is worth only a --debug line.
+func nameInterruptions(ctx context.Context, c ExplainAPI, js []*Job, log *slog.Logger) {
+	if err := NameInterruptions(ctx, c, js); err != nil {
+		log.Debug("name interruptions", "err", err)
+	}
+}
+
 // followProgress draws the jobs' live line with the ui's Live engine: on
 // every poll and once a second between polls, so the times keep moving.
 type followProgress struct {
@@ -174,7 +187,7 @@ func newFollowProgress(o FollowOptions) *followProgress {
 	ios := o.IO
 	p.st = ui.NewStyles(ios.ErrOut, ios.ColorEnabledStderr())
 	p.width = ios.TerminalWidth()
-	p.live = ui.NewLive(ios.ErrOut, ios.IsStderrTTY(), time.Second, p.draw)
+	p.live = ui.NewLive(ios.ErrOut, ios.CanRedrawStderr(), time.Second, p.draw)
 	return p
 }
 

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unique"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
@@ -49,6 +50,10 @@ type Attempt struct {
 	// StatusReason is Batch's reason for the attempt's end.
 	StatusReason string `json:"statusReason,omitempty"`
 	LogStream    string `json:"logStream,omitempty"`
+	// Interruption says why the attempt's host went away when Batch says
+	// it was terminated: InterruptedSpot on a SPOT compute environment,
+	// InterruptedHost when that is not known.
+	Interruption string `json:"interruption,omitempty"`
 }
 
 // Array is what an array parent knows about its children.
@@ -111,14 +116,17 @@ const defaultLogGroup = "/aws/batch/job"
 // FromDetail maps Batch's JobDetail to a Job. It is the only place that
 // reads JobDetail, so every command sees a job the same way.
 func FromDetail(d types.JobDetail) Job {
+	// What many jobs share (the name of an array's children, the queue,
+	// the definition, the reasons) is interned, so following thousands of
+	// jobs keeps one copy of each.
 	j := Job{
 		ID:           aws.ToString(d.JobId),
-		Name:         aws.ToString(d.JobName),
+		Name:         intern(aws.ToString(d.JobName)),
 		ARN:          aws.ToString(d.JobArn),
 		Status:       State(d.Status),
-		StatusReason: aws.ToString(d.StatusReason),
-		Queue:        nameFromARN(aws.ToString(d.JobQueue)),
-		Definition:   aws.ToString(d.JobDefinition),
+		StatusReason: intern(aws.ToString(d.StatusReason)),
+		Queue:        intern(nameFromARN(aws.ToString(d.JobQueue))),
+		Definition:   intern(aws.ToString(d.JobDefinition)),
 		CreatedAt:    fromMillis(d.CreatedAt),
 		StartedAt:    fromMillis(d.StartedAt),
 		StoppedAt:    fromMillis(d.StoppedAt),
@@ -129,22 +137,29 @@ func FromDetail(d types.JobDetail) Job {
 		j.MaxAttempts = int(aws.ToInt32(d.RetryStrategy.Attempts))
 	}
 	for _, a := range d.Attempts {
-		at := Attempt{StartedAt: fromMillis(a.StartedAt), StoppedAt: fromMillis(a.StoppedAt), StatusReason: aws.ToString(a.StatusReason)}
+		at := Attempt{StartedAt: fromMillis(a.StartedAt), StoppedAt: fromMillis(a.StoppedAt), StatusReason: intern(aws.ToString(a.StatusReason))}
+		if hostTerminated(at.StatusReason) {
+			at.Interruption = InterruptedHost
+		}
 		if c := a.Container; c != nil {
 			at.ExitCode = intPtr(c.ExitCode)
-			at.Reason = aws.ToString(c.Reason)
+			at.Reason = intern(aws.ToString(c.Reason))
 			at.LogStream = aws.ToString(c.LogStreamName)
 		}
 		j.Attempts = append(j.Attempts, at)
 	}
 	if c := d.Container; c != nil {
 		j.LogStream = aws.ToString(c.LogStreamName)
+		if n := len(j.Attempts); n > 0 && j.Attempts[n-1].LogStream == j.LogStream {
+			// The last attempt's stream is the job's: keep one copy.
+			j.LogStream = j.Attempts[n-1].LogStream
+		}
 		j.ExitCode = intPtr(c.ExitCode)
-		j.Reason = aws.ToString(c.Reason)
+		j.Reason = intern(aws.ToString(c.Reason))
 		j.VCPUs, j.MemoryMiB = resources(c)
 		j.LogGroup = defaultLogGroup
 		if lc := c.LogConfiguration; lc != nil && lc.Options["awslogs-group"] != "" {
-			j.LogGroup = lc.Options["awslogs-group"]
+			j.LogGroup = intern(lc.Options["awslogs-group"])
 		}
 	}
 	if ap := d.ArrayProperties; ap != nil {
@@ -201,6 +216,10 @@ func (j *Job) Update(d types.JobDetail, at time.Time) bool {
 		return false
 	}
 	j.Transitions = append(j.Transitions, Transition{State: j.Status, At: at})
+	if j.Status.Terminal() {
+		// No more transitions come: drop the room append left.
+		j.Transitions = slices.Clip(slices.Clone(j.Transitions))
+	}
 	return true
 }
 
@@ -394,6 +413,14 @@ func (j *Job) Attempt() int {
 		n++
 	}
 	return max(n, 1)
+}
+
+// intern returns the one copy of s that every job shares.
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 func fromMillis(ms *int64) time.Time {

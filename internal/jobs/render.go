@@ -222,12 +222,23 @@ func attemptLine(a Attempt) string {
 	if !a.StartedAt.IsZero() && !a.StoppedAt.IsZero() {
 		parts = append(parts, FormatDuration(a.StoppedAt.Sub(a.StartedAt)))
 	}
-	for _, r := range []string{a.Reason, a.StatusReason} {
-		if r != "" {
-			parts = append(parts, r)
-		}
+	if a.Reason != "" {
+		parts = append(parts, a.Reason)
+	}
+	if a.StatusReason != "" {
+		parts = append(parts, interrupted(a, a.StatusReason))
 	}
 	return strings.Join(parts, ", ")
+}
+
+// interrupted puts the name of the attempt's interruption before Batch's
+// reason, when it has one: "Spot interruption: Host EC2 (instance i-…)
+// terminated.".
+func interrupted(a Attempt, reason string) string {
+	if a.Interruption == "" {
+		return reason
+	}
+	return a.Interruption + ": " + reason
 }
 
 func childLine(c FailedChild, st ui.Styles) string {

@@ -24,6 +24,10 @@ const (
 	MaxAttempts    = 10
 	MinTimeout     = 60 * time.Second
 	reservedPrefix = "AWS_BATCH"
+	// MinVCPUs and MinMemoryMiB are what a job on EC2 resources must ask
+	// for at least.
+	MinVCPUs     = 1
+	MinMemoryMiB = 4
 )
 
 // jobNamePattern is compiled on first use, so that no command pays for it
@@ -76,10 +80,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("invalid retries %d: Batch makes from %d to %d attempts", s.Attempts, MinAttempts, MaxAttempts)
 	case s.Timeout != 0 && s.Timeout < MinTimeout:
 		return fmt.Errorf("invalid timeout %s: Batch allows no less than %s", s.Timeout, MinTimeout)
-	case s.VCPUs < 0:
-		return fmt.Errorf("invalid vCPUs %s: must be positive", fmtVCPUs(s.VCPUs))
-	case s.MemoryMiB < 0:
-		return fmt.Errorf("invalid memory %d MiB: must be positive", s.MemoryMiB)
+	case s.VCPUs != 0 && s.VCPUs < MinVCPUs:
+		return fmt.Errorf("invalid vCPUs %s: a job on EC2 asks for at least %d", fmtVCPUs(s.VCPUs), MinVCPUs)
+	case s.MemoryMiB != 0 && s.MemoryMiB < MinMemoryMiB:
+		return fmt.Errorf("invalid memory %d MiB: a job on EC2 asks for at least %d MiB", s.MemoryMiB, MinMemoryMiB)
 	case len(s.Command) > 0 && s.URL != "":
 		return fmt.Errorf("a URL is for the sample work and cannot go with a command after --")
 	}

@@ -32,6 +32,11 @@ func TestSpecValidate(t *testing.T) {
 		{"timeout 60s", func(s *Spec) { s.Timeout = time.Minute }, ""},
 		{"timeout 59s", func(s *Spec) { s.Timeout = 59 * time.Second }, "invalid timeout 59s"},
 		{"negative vcpus", func(s *Spec) { s.VCPUs = -1 }, "invalid vCPUs"},
+		{"half a vCPU", func(s *Spec) { s.VCPUs = 0.5 }, "invalid vCPUs 0.5: a job on EC2 asks for at least 1"},
+		{"1 vCPU", func(s *Spec) { s.VCPUs = 1 }, ""},
+		{"negative memory", func(s *Spec) { s.MemoryMiB = -1 }, "invalid memory -1 MiB"},
+		{"3 MiB", func(s *Spec) { s.MemoryMiB = 3 }, "invalid memory 3 MiB: a job on EC2 asks for at least 4 MiB"},
+		{"4 MiB", func(s *Spec) { s.MemoryMiB = 4 }, ""},
 		{"reserved env", func(s *Spec) { s.Env = []string{"AWS_BATCHY=1"} }, "reserved for Batch"},
 		{"env without =", func(s *Spec) { s.Env = []string{"K"} }, "want KEY=VALUE"},
 		{"env with empty key", func(s *Spec) { s.Env = []string{"=v"} }, "want KEY=VALUE"},
@@ -80,7 +85,7 @@ func TestSubmitInput(t *testing.T) {
 	spec := Spec{
 		Stack: "demo", Region: "us-east-1", TagKey: "batchxray:stack", Queue: "demo-queue", Definition: "demo-job",
 		Name: "etl", ArraySize: 4, DependsOn: []string{"a", "b"}, Env: []string{"K=1", "K=2", "X=a=b"},
-		Timeout: 90 * time.Second, Attempts: 3, VCPUs: 0.5, MemoryMiB: 1024, Command: []string{"python3", "etl.py"},
+		Timeout: 90 * time.Second, Attempts: 3, VCPUs: 2, MemoryMiB: 1024, Command: []string{"python3", "etl.py"},
 	}
 	sub, err := Submit(context.Background(), f, spec)
 	if err != nil {
@@ -100,7 +105,7 @@ func TestSubmitInput(t *testing.T) {
 	for _, r := range in.ContainerOverrides.ResourceRequirements {
 		res[r.Type] = aws.ToString(r.Value)
 	}
-	diff(t, "resources", map[types.ResourceType]string{types.ResourceTypeVcpu: "0.5", types.ResourceTypeMemory: "1024"}, res)
+	diff(t, "resources", map[types.ResourceType]string{types.ResourceTypeVcpu: "2", types.ResourceTypeMemory: "1024"}, res)
 	diff(t, "array size", int32(4), aws.ToInt32(in.ArrayProperties.Size))
 	diff(t, "timeout", int32(90), aws.ToInt32(in.Timeout.AttemptDurationSeconds))
 	diff(t, "attempts", int32(3), aws.ToInt32(in.RetryStrategy.Attempts))

@@ -65,18 +65,22 @@ func TestWait(t *testing.T) {
 			rounds: [][]types.JobDetail{
 				{detail("a", types.JobStatusSubmitted)},
 				{detail("a", types.JobStatusRunnable)},
+				{detail("a", types.JobStatusRunnable)},
+				{detail("a", types.JobStatusRunnable)},
 				{detail("a", types.JobStatusStarting)},
-				{detail("a", types.JobStatusRunning, started(3000))},
-				{detail("a", types.JobStatusSucceeded, started(3000), stopped(5400, 0, "Essential container in task exited"), attempt(3000, 5400, 0, "Essential container in task exited"))},
+				{detail("a", types.JobStatusRunning, started(4200))},
+				{detail("a", types.JobStatusSucceeded, started(4200), stopped(4900, 0, "Essential container in task exited"), attempt(4200, 4900, 0, "Essential container in task exited"))},
 			},
 			wantErr: func(err error) bool { return err == nil },
-			// Polls at 0, 0.5s, 1.5s, 3.5s, 5.5s: the backoff doubles.
-			want: []string{"a SUBMITTED +0s", "a RUNNABLE +500ms", "a STARTING +1.5s", "a RUNNING +3.5s", "a SUCCEEDED +5.5s"},
+			// Polls at 0 and 0.5 s see a change, so the next is 0.5 s
+			// later; at 1 and 2 s none, so the delay doubles to 2 s; at 4 s
+			// STARTING is a change, and the delay is 0.5 s again.
+			want: []string{"a SUBMITTED +0s", "a RUNNABLE +500ms", "a STARTING +4s", "a RUNNING +4.5s", "a SUCCEEDED +5s"},
 			check: func(t *testing.T, js []*Job) {
 				j := js[0]
-				diff(t, "durations", map[State]time.Duration{Submitted: 500 * time.Millisecond, Runnable: time.Second, Starting: 1500 * time.Millisecond, Running: 2400 * time.Millisecond}, j.Durations(t0.Add(time.Hour)))
-				diff(t, "queue wait", 3*time.Second, j.QueueWait(t0.Add(time.Hour)))
-				diff(t, "run time", 2400*time.Millisecond, j.RunTime(t0.Add(time.Hour)))
+				diff(t, "durations", map[State]time.Duration{Submitted: 500 * time.Millisecond, Runnable: 3500 * time.Millisecond, Starting: 200 * time.Millisecond, Running: 700 * time.Millisecond}, j.Durations(t0.Add(time.Hour)))
+				diff(t, "queue wait", 4200*time.Millisecond, j.QueueWait(t0.Add(time.Hour)))
+				diff(t, "run time", 700*time.Millisecond, j.RunTime(t0.Add(time.Hour)))
 			},
 		},
 		{
@@ -98,16 +102,17 @@ func TestWait(t *testing.T) {
 			rounds: [][]types.JobDetail{
 				{detail("a", types.JobStatusRunning, retries(2), started(0))},
 				{detail("a", types.JobStatusRunnable, retries(2), started(0), attempt(0, 300, 1, "Essential container in task exited"))},
-				{detail("a", types.JobStatusRunning, retries(2), started(1200), attempt(0, 300, 1, "Essential container in task exited"))},
-				{detail("a", types.JobStatusSucceeded, retries(2), started(1200), stopped(2000, 0, ""), attempt(0, 300, 1, "Essential container in task exited"), attempt(1200, 2000, 0, "Essential container in task exited"))},
+				{detail("a", types.JobStatusRunning, retries(2), started(800), attempt(0, 300, 1, "Essential container in task exited"))},
+				{detail("a", types.JobStatusSucceeded, retries(2), started(800), stopped(1400, 0, ""), attempt(0, 300, 1, "Essential container in task exited"), attempt(800, 1400, 0, "Essential container in task exited"))},
 			},
 			wantErr: func(err error) bool { return err == nil },
-			want:    []string{"a RUNNING +0s", "a RUNNABLE +500ms", "a RUNNING +1.5s", "a SUCCEEDED +3.5s"},
+			// Every poll sees a change, so each comes 0.5 s after the last.
+			want: []string{"a RUNNING +0s", "a RUNNABLE +500ms", "a RUNNING +1s", "a SUCCEEDED +1.5s"},
 			check: func(t *testing.T, js []*Job) {
 				j := js[0]
 				diff(t, "attempts", 2, len(j.Attempts))
 				// RUNNABLE from the first attempt's stop to the second's start.
-				diff(t, "durations", map[State]time.Duration{Running: 1100 * time.Millisecond, Runnable: 900 * time.Millisecond}, j.Durations(t0.Add(time.Hour)))
+				diff(t, "durations", map[State]time.Duration{Running: 900 * time.Millisecond, Runnable: 500 * time.Millisecond}, j.Durations(t0.Add(time.Hour)))
 			},
 		},
 		{
@@ -116,14 +121,15 @@ func TestWait(t *testing.T) {
 			rounds: [][]types.JobDetail{
 				{detail("arr", types.JobStatusPending, array(10, map[string]int32{"RUNNABLE": 10}))},
 				{detail("arr", types.JobStatusPending, array(10, map[string]int32{"RUNNING": 4, "SUCCEEDED": 6}))},
-				{detail("arr", types.JobStatusFailed, array(10, map[string]int32{"SUCCEEDED": 9, "FAILED": 1}), started(200), stopped(1400, 0, "1 of 10 child jobs failed"))},
+				{detail("arr", types.JobStatusFailed, array(10, map[string]int32{"SUCCEEDED": 9, "FAILED": 1}), started(200), stopped(900, 0, "1 of 10 child jobs failed"))},
 			},
 			lists: map[string][]types.JobSummary{"arr": {failedChild}},
 			wantErr: func(err error) bool {
 				var fe *FailedError
 				return errors.As(err, &fe) && len(fe.Jobs) == 1
 			},
-			want: []string{"arr PENDING +0s", "arr FAILED +1.5s"},
+			// The counts changed at 0.5 s: the next poll is 0.5 s later.
+			want: []string{"arr PENDING +0s", "arr FAILED +1s"},
 			check: func(t *testing.T, js []*Job) {
 				diff(t, "array", &Array{Size: 10, Counts: map[State]int{Succeeded: 9, Failed: 1}, FailedChildren: []FailedChild{{ID: "arr:7", Index: 7, ExitCode: aws.Int(1), StatusReason: "Essential container in task exited"}}}, js[0].Array)
 			},
@@ -138,6 +144,17 @@ func TestWait(t *testing.T) {
 				return errors.As(err, &te) && te.TimedOut()
 			},
 			want: []string{"a RUNNABLE +0s"},
+		},
+		{
+			name: "a long job with the default delays",
+			ids:  []string{"a"},
+			opts: WaitOptions{MaxWait: time.Hour},
+			rounds: append(repeat(detail("a", types.JobStatusRunning, started(0)), 8),
+				[]types.JobDetail{detail("a", types.JobStatusSucceeded, started(0), stopped(20000, 0, ""))}),
+			wantErr: func(err error) bool { return err == nil },
+			// Polls at 0, 0.5, 1.5, 3.5 s, then every 4 s: the end at 20 s
+			// is seen at 23.5 s.
+			want: []string{"a RUNNING +0s", "a SUCCEEDED +23.5s"},
 		},
 		{
 			name:   "unknown job",

@@ -23,11 +23,14 @@ type IOStreams struct {
 
 	inTTY, outTTY, errTTY bool
 	noColor               bool
-	width                 int
+	// dumb is a terminal that cannot move the cursor (TERM=dumb): no
+	// colour, and no line redrawn in place.
+	dumb  bool
+	width int
 }
 
-// System returns the process's real streams. NO_COLOR (any value) turns colour
-// off, as https://no-color.org asks.
+// System returns the process's real streams, with what the environment
+// says about them (see FromEnv).
 func System() *IOStreams {
 	s := &IOStreams{
 		In:     os.Stdin,
@@ -37,15 +40,26 @@ func System() *IOStreams {
 		outTTY: isTerminal(os.Stdout),
 		errTTY: isTerminal(os.Stderr),
 	}
-	if _, ok := os.LookupEnv("NO_COLOR"); ok {
-		s.noColor = true
-	}
+	s.FromEnv(os.Getenv)
 	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil && w > 0 {
 		s.width = w
 	} else if w, _, err := term.GetSize(int(os.Stderr.Fd())); err == nil && w > 0 {
 		s.width = w
 	}
 	return s
+}
+
+// FromEnv takes what the environment says about the terminal: NO_COLOR
+// set to anything but "" turns colour off, as https://no-color.org asks,
+// and TERM=dumb turns off colour and the lines redrawn in place (spinners,
+// live lines), which such a terminal cannot draw.
+func (s *IOStreams) FromEnv(getenv func(string) string) {
+	if getenv("NO_COLOR") != "" {
+		s.noColor = true
+	}
+	if getenv("TERM") == "dumb" {
+		s.dumb = true
+	}
 }
 
 func isTerminal(f *os.File) bool {
@@ -84,10 +98,15 @@ func (s *IOStreams) SetNoColor(v bool) { s.noColor = v }
 func (s *IOStreams) SetWidth(w int) { s.width = w }
 
 // ColorEnabled reports whether colour may be written to standard output.
-func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor }
+func (s *IOStreams) ColorEnabled() bool { return s.outTTY && !s.noColor && !s.dumb }
 
 // ColorEnabledStderr reports whether colour may be written to standard error.
-func (s *IOStreams) ColorEnabledStderr() bool { return s.errTTY && !s.noColor }
+func (s *IOStreams) ColorEnabledStderr() bool { return s.errTTY && !s.noColor && !s.dumb }
+
+// CanRedrawStderr reports whether a line may be redrawn in place on
+// standard error (a spinner, a live line): it must be a terminal that can
+// move the cursor.
+func (s *IOStreams) CanRedrawStderr() bool { return s.errTTY && !s.dumb }
 
 // CanPrompt reports whether the user can be asked a question: both standard
 // input and standard error must be terminals.

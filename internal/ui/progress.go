@@ -24,10 +24,10 @@ type Progress struct {
 var spinnerFrames = []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"}
 
 // NewProgress returns a Progress on the streams' stderr, spinning only when
-// it is a terminal, its line never wider than the terminal (a line that
+// it is a terminal that can redraw a line (CanRedrawStderr), its line never wider than the terminal (a line that
 // wrapped could not be redrawn in place).
 func NewProgress(s *IOStreams) *Progress {
-	return newProgress(s.ErrOut, s.IsStderrTTY(), s.TerminalWidth())
+	return newProgress(s.ErrOut, s.CanRedrawStderr(), s.TerminalWidth())
 }
 
 func newProgress(w io.Writer, tty bool, width int) *Progress {

@@ -11,7 +11,8 @@ import (
 
 // Options shape the polling. MaxWait is required.
 type Options struct {
-	// MinDelay is the delay after the first poll; it doubles up to MaxDelay.
+	// MinDelay is the delay after the first poll (and, with Changed, after
+	// every poll that saw a change); it doubles up to MaxDelay.
 	MinDelay time.Duration
 	// MaxDelay caps the delay between polls.
 	MaxDelay time.Duration
@@ -22,6 +23,10 @@ type Options struct {
 	// Sleep waits between polls (default Sleep on Clock); tests replace it
 	// to record the waits.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Changed, when set, is asked after every poll that did not end the
+	// wait: true (what is waited for moved on) starts the backoff again
+	// from MinDelay, so the polls slow down only while nothing changes.
+	Changed func() bool
 }
 
 // TimeoutError is returned when MaxWait runs out before the condition held.
@@ -65,6 +70,9 @@ func Wait(ctx context.Context, what string, o Options, check Check) error {
 		done, err := check(ctx)
 		if err != nil || done {
 			return err
+		}
+		if o.Changed != nil && o.Changed() {
+			delay = o.MinDelay
 		}
 		left := deadline.Sub(o.Clock.Now())
 		if left <= 0 {

@@ -145,3 +145,33 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("backoff (-want +got):\n%s", diff)
 	}
 }
+
+// TestChangedResetsBackoff: a poll that saw a change starts the backoff
+// again from MinDelay; polls that saw none keep doubling to MaxDelay.
+func TestChangedResetsBackoff(t *testing.T) {
+	clock := clockwork.NewFakeClock()
+	var sleeps []time.Duration
+	polls := 0
+	changedAt := map[int]bool{4: true, 5: true}
+	o := Options{MinDelay: time.Second, MaxDelay: 4 * time.Second, MaxWait: time.Hour, Clock: clock,
+		Sleep: func(_ context.Context, d time.Duration) error {
+			sleeps = append(sleeps, d)
+			clock.Advance(d)
+			return nil
+		},
+		Changed: func() bool { return changedAt[polls] },
+	}
+	err := Wait(context.Background(), "thing", o, func(context.Context) (bool, error) {
+		polls++
+		return polls == 8, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Polls 1-3 see nothing: 1, 2, 4 s. Polls 4 and 5 see a change: 1 s
+	// each. Then nothing again: 2, 4 s.
+	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, time.Second, time.Second, 2 * time.Second, 4 * time.Second}
+	if diff := cmp.Diff(want, sleeps); diff != "" {
+		t.Errorf("sleeps (-want +got):\n%s", diff)
+	}
+}
