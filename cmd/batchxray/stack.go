@@ -28,7 +28,7 @@ type stackContext struct {
 }
 
 // loadStack validates the stack name before anything else (a bad one is a
-// usage error), loads the AWS configuration, and asks STS for the account
+// usage error), loads the AWS configuration, checks its region, and asks STS for the account
 // that goes into the bucket name.
 func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
 	if err := provision.ValidateStack(f.Globals.Stack); err != nil {
@@ -37,6 +37,9 @@ func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
 	cfg, err := f.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := provision.ValidateRegion(cfg.Region); err != nil {
+		return nil, &usageError{fmt.Errorf("%w (--region or AWS_REGION)", err)}
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {

@@ -17,6 +17,9 @@ import (
 // the others finish, so re-running Up completes the stack and Down removes
 // what was created.
 func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result, error) {
+	if err := ValidateRegion(p.region); err != nil {
+		return nil, err
+	}
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
