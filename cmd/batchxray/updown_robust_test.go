@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+)
+
+// quickBackoff keeps provisioning's retry budget but not its delays.
+var quickBackoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return time.Millisecond, nil })
+
+// At 30% throttling up and down pass every time: five rounds on one
+// stand-in, whose throttle answers every third or fourth call.
+func TestUpDownThrottled(t *testing.T) {
+	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond, ThrottleRate: 0.3})
+	// The CLI's retryer (TestAWSConfigRetries), without its delays.
+	cfg.Retryer, cfg.RetryMaxAttempts = provisioningRetryer(quickBackoff), 0
+	ctx := context.Background()
+	for i := range 5 {
+		f, _, errOut := stackFactory(cfg, false, "")
+		if err := runUp(ctx, upArgs(f)); err != nil {
+			t.Fatalf("round %d: up: %v\n%s", i+1, err, errOut)
+		}
+		f, _, errOut = stackFactory(cfg, false, "")
+		if err := runDown(ctx, &downOptions{f: f, yes: true, waits: fastWaits}); err != nil {
+			t.Fatalf("round %d: down: %v\n%s", i+1, err, errOut)
+		}
+	}
+	if n := len(srv.Calls()); n < 100 {
+		t.Fatalf("%d calls reached the stand-in, want five rounds of up and down", n)
+	}
+}
+
+// The CLI's AWS configuration retries with provisioning's budget.
+func TestAWSConfigRetries(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "local")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "local")
+	t.Setenv("AWS_MAX_ATTEMPTS", "")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	cfg, err := loadAWSConfig(context.Background(), &globalOptions{Region: "us-east-1"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Retryer == nil {
+		t.Fatal("no retryer")
+	}
+	r := cfg.Retryer()
+	if got := r.MaxAttempts(); got != provisionMaxAttempts {
+		t.Errorf("max attempts = %d, want %d", got, provisionMaxAttempts)
+	}
+	// The SDK's default quota (500 tokens, 5 a retry) runs out at 100.
+	for i := range 200 {
+		if _, err := r.GetRetryToken(context.Background(), errors.New("x")); err != nil {
+			t.Fatalf("retry %d: the retryer has a retry quota: %v", i+1, err)
+		}
+	}
+}
