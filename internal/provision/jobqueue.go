@@ -29,11 +29,18 @@ func (q *jobQueue) order() []batchtypes.ComputeEnvironmentOrder {
 	return []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String(q.ce.out.ARN)}}
 }
 
+// plan waits out a queue another up or a down is at work on (CREATING,
+// UPDATING, DELETING) before it judges it.
 func (q *jobQueue) plan(ctx context.Context) (Result, error) {
 	p := q.p
 	jq, err := p.describeQueue(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	if jq != nil && (jq.Status == batchtypes.JQStatusCreating || jq.Status == batchtypes.JQStatusUpdating || jq.Status == batchtypes.JQStatusDeleting) {
+		if jq, err = p.waitQueueSettled(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	if jq == nil || jq.Status == batchtypes.JQStatusDeleted {
 		q.found = nil
