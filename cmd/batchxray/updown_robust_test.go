@@ -3,11 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
 
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
@@ -60,5 +67,27 @@ func TestAWSConfigRetries(t *testing.T) {
 		if _, err := r.GetRetryToken(context.Background(), errors.New("x")); err != nil {
 			t.Fatalf("retry %d: the retryer has a retry quota: %v", i+1, err)
 		}
+	}
+}
+
+// An endpoint answering a 404 that is not an AWS error (an HTML page, or
+// nothing) is named as not implementing the operation.
+func TestExplainNonAWS404(t *testing.T) {
+	for name, body := range map[string]string{"html": "<html><body>404 Not Found</body></html>", "empty": ""} {
+		t.Run(name, func(t *testing.T) {
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusNotFound)
+				io.WriteString(w, body)
+			}))
+			defer ts.Close()
+			t.Setenv("AWS_ENDPOINT_URL", ts.URL)
+			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(ts.URL), RetryMaxAttempts: 1,
+				Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+			_, err := xray.NewFromConfig(cfg).GetSamplingRules(context.Background(), &xray.GetSamplingRulesInput{})
+			got := explainAWSError(err).Error()
+			if want := ts.URL + " does not implement XRay GetSamplingRules"; !strings.HasPrefix(got, want) {
+				t.Errorf("explained: %s\nwant it to start %q", got, want)
+			}
+		})
 	}
 }

@@ -2,14 +2,21 @@ package provision_test
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
 	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/provision"
@@ -97,5 +104,74 @@ func TestTwoUpsAtOnce(t *testing.T) {
 		if a != provision.Unchanged {
 			t.Errorf("after both ups, %s: %s, want unchanged", k, a)
 		}
+	}
+}
+
+// without404 fronts the stand-in like an endpoint without the service:
+// every request signed for it is answered 404 with an HTML page, as moto
+// answers X-Ray's sampling rules.
+func without404(t *testing.T, s *stack, service string) aws.Config {
+	t.Helper()
+	target, err := url.Parse(s.srv.Endpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Authorization"), "/"+service+"/aws4_request") {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(http.StatusNotFound)
+			io.WriteString(w, "<!DOCTYPE html><html><title>404 Not Found</title></html>")
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	cfg := s.cfg.Copy()
+	cfg.BaseEndpoint = aws.String(front.URL)
+	// The clients take the loader's base endpoint from its sources first.
+	cfg.ConfigSources = nil
+	return cfg
+}
+
+// The sampling rule is optional: on an endpoint without X-Ray sampling
+// rules up skips it and goes on, and down has nothing to delete there.
+func TestUpAndDownWithoutXRaySamplingRules(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	cfg := without404(t, s, "xray")
+	p := func() *provision.Provisioner {
+		return provision.New(cfg, s.names, provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}})
+	}
+	rs, err := p().Up(context.Background(), s.spec, false)
+	if err != nil {
+		t.Fatalf("up without sampling rules: %v", err)
+	}
+	w := want(allResources(s.names), provision.Create)
+	w["X-Ray sampling rule "+s.names.SamplingRule] = provision.Skipped
+	if diff := cmp.Diff(w, actions(rs)); diff != "" {
+		t.Errorf("up (-want +got):\n%s", diff)
+	}
+	rs, err = p().Down(context.Background())
+	if err != nil {
+		t.Fatalf("down without sampling rules: %v", err)
+	}
+	if a := actions(rs)["X-Ray sampling rule "+s.names.SamplingRule]; a != provision.Absent {
+		t.Errorf("down: sampling rule %s, want absent", a)
+	}
+}
+
+func TestNotImplemented(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	_, err := xray.NewFromConfig(without404(t, s, "xray")).GetSamplingRules(context.Background(), &xray.GetSamplingRulesInput{})
+	if !provision.NotImplemented(err) {
+		t.Errorf("a 404 HTML page: NotImplemented(%v) = false", err)
+	}
+	_, err = xray.NewFromConfig(s.cfg).DeleteSamplingRule(context.Background(), &xray.DeleteSamplingRuleInput{RuleName: aws.String("none")})
+	if err == nil || provision.NotImplemented(err) {
+		t.Errorf("an AWS error: NotImplemented(%v) = true", err)
+	}
+	_, err = batch.NewFromConfig(s.cfg).DescribeJobs(context.Background(), &batch.DescribeJobsInput{})
+	if err == nil || provision.NotImplemented(err) {
+		t.Errorf("an AWS 4xx: NotImplemented(%v) = true", err)
 	}
 }

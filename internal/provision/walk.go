@@ -71,7 +71,7 @@ func (p *Provisioner) upStep(ctx context.Context, r resource, dryRun bool) error
 		res, err = r.plan(ctx)
 		res.Kind, res.Name = r.kind(), r.name()
 		*r.outcome() = res
-		if err == nil && !dryRun && res.Action != Unchanged {
+		if err == nil && !dryRun && res.Action != Unchanged && res.Action != Skipped {
 			res, err = r.apply(ctx)
 		}
 		if !alreadyExists(err) {
