@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 
 	"github.com/batchxray/batchxray/internal/localaws"
@@ -89,5 +91,47 @@ func TestExplainNonAWS404(t *testing.T) {
 				t.Errorf("explained: %s\nwant it to start %q", got, want)
 			}
 		})
+	}
+}
+
+// down lists the jobs still in the queue; on a terminal "n" keeps them
+// and the stack, and --yes terminates them, saying how many.
+func TestDownWithJobsInTheQueue(t *testing.T) {
+	_, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+	ctx := context.Background()
+	f, _, errOut := stackFactory(cfg, false, "")
+	if err := runUp(ctx, upArgs(f)); err != nil {
+		t.Fatalf("up: %v\n%s", err, errOut)
+	}
+	out, err := batch.NewFromConfig(cfg).SubmitJob(ctx, &batch.SubmitJobInput{
+		JobName: aws.String("stuck"), JobQueue: aws.String("cli-queue"), JobDefinition: aws.String("cli-job"),
+		// More vCPUs than the compute environment has: RUNNABLE for ever.
+		ContainerOverrides: &batchtypes.ContainerOverrides{ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("64")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := aws.ToString(out.JobId)
+
+	f, _, errOut = stackFactory(cfg, true, "\n")
+	if err := runDown(ctx, &downOptions{f: f, waits: fastWaits}); err != nil {
+		t.Fatalf("down answered no: %v", err)
+	}
+	for _, want := range []string{"job " + id + " stuck is ", ", terminating the 1 jobs above? [y/N] nothing deleted\n"} {
+		if !strings.Contains(errOut.String(), want) {
+			t.Errorf("down's stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+
+	f, stdout, errOut := stackFactory(cfg, false, "")
+	f.Globals.Output = outputJSON
+	if err := runDown(ctx, &downOptions{f: f, yes: true, waits: fastWaits}); err != nil {
+		t.Fatalf("down --yes: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut.String(), "job "+id+" stuck is ") {
+		t.Errorf("down --yes did not list the job:\n%s", errOut)
+	}
+	if !strings.Contains(stdout.String(), `"detail": "1 job terminated"`) {
+		t.Errorf("down's report does not say the job was terminated:\n%s", stdout)
 	}
 }

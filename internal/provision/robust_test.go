@@ -175,3 +175,62 @@ func TestNotImplemented(t *testing.T) {
 		t.Errorf("an AWS 4xx: NotImplemented(%v) = true", err)
 	}
 }
+
+// submitStuck submits a job that stays RUNNABLE: it asks for more vCPUs
+// than the compute environment has, which Batch never places.
+func submitStuck(t *testing.T, cfg aws.Config, names provision.Names) string {
+	t.Helper()
+	out, err := batch.NewFromConfig(cfg).SubmitJob(context.Background(), &batch.SubmitJobInput{
+		JobName: aws.String("stuck"), JobQueue: aws.String(names.JobQueue), JobDefinition: aws.String(names.JobDefinition),
+		ContainerOverrides: &batchtypes.ContainerOverrides{ResourceRequirements: []batchtypes.ResourceRequirement{{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("64")}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.JobId)
+}
+
+// down lists the jobs that have not ended, terminates them, and waits for
+// them to end before it deletes the queue; its result says how many.
+func TestDownTerminatesTheQueuesJobs(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	ctx := context.Background()
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err != nil {
+		t.Fatal(err)
+	}
+	id := submitStuck(t, s.cfg, s.names)
+	jobs, err := s.provisioner().ActiveJobs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(jobs) != 1 || jobs[0].ID != id {
+		t.Fatalf("active jobs = %+v, want the job %s, which never leaves RUNNABLE", jobs, id)
+	}
+	rs, err := s.provisioner().Down(ctx)
+	if err != nil {
+		t.Fatalf("down: %v", err)
+	}
+	var detail string
+	for _, r := range rs {
+		if r.Kind == "job queue" {
+			detail = r.Detail
+		}
+	}
+	if detail != "1 job terminated" {
+		t.Errorf("job queue's result detail = %q, want 1 job terminated", detail)
+	}
+	var terminated bool
+	for _, c := range s.srv.Calls() {
+		terminated = terminated || c.Operation == "TerminateJob"
+		if c.Operation == "DeleteJobQueue" && !terminated {
+			t.Fatal("the queue was deleted before its job was terminated")
+		}
+	}
+	out, err := batch.NewFromConfig(s.cfg).DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Jobs) != 1 || out.Jobs[0].Status != batchtypes.JobStatusFailed || !strings.Contains(aws.ToString(out.Jobs[0].StatusReason), "batchxray down") {
+		t.Errorf("the job after down: %+v, want FAILED by batchxray down", out.Jobs)
+	}
+}
