@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/google/go-cmp/cmp"
 
@@ -232,5 +235,93 @@ func TestDownTerminatesTheQueuesJobs(t *testing.T) {
 	}
 	if len(out.Jobs) != 1 || out.Jobs[0].Status != batchtypes.JobStatusFailed || !strings.Contains(aws.ToString(out.Jobs[0].StatusReason), "batchxray down") {
 		t.Errorf("the job after down: %+v, want FAILED by batchxray down", out.Jobs)
+	}
+}
+
+// defaultNetwork is the stand-in's default subnets and default group.
+func defaultNetwork(t *testing.T, cfg aws.Config) ([]string, string) {
+	t.Helper()
+	c := ec2.NewFromConfig(cfg)
+	sn, err := c.DescribeSubnets(context.Background(), &ec2.DescribeSubnetsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range sn.Subnets {
+		ids = append(ids, aws.ToString(s.SubnetId))
+	}
+	sg, err := c.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{{Name: aws.String("group-name"), Values: []string{"default"}}}})
+	if err != nil || len(sg.SecurityGroups) != 1 {
+		t.Fatalf("default group: %v %v", sg, err)
+	}
+	return ids, aws.ToString(sg.SecurityGroups[0].GroupId)
+}
+
+// --subnets and --security-group: the compute environment runs in the
+// user's network and the stack makes no group of its own; changing the
+// subnets later updates the compute environment; a subnet that does not
+// exist stops up before anything is made.
+func TestUpInTheUsersNetwork(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	ctx := context.Background()
+	subnets, group := defaultNetwork(t, s.cfg)
+	if len(subnets) < 2 {
+		t.Fatalf("the stand-in has %d subnets, want 2 or more", len(subnets))
+	}
+
+	bad := s.spec
+	bad.Subnets = []string{subnets[0], "subnet-0123456789abcdef0"}
+	if _, err := s.provisioner().Up(ctx, bad, false); err == nil || !strings.Contains(err.Error(), "--subnets: ") {
+		t.Fatalf("up with a subnet that does not exist = %v, want a --subnets error", err)
+	}
+	if m := mutating(s.srv.Calls()); len(m) > 0 {
+		t.Fatalf("up with a bad subnet made %v", m)
+	}
+
+	s.spec.Subnets, s.spec.SecurityGroup = subnets[:2], group
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, ok := actions(rs)["security group "+group]; !ok || a != provision.Unchanged {
+		t.Errorf("security group: %v, want the user's, unchanged", actions(rs))
+	}
+	for _, c := range s.srv.Calls() {
+		if c.Operation == "CreateSecurityGroup" {
+			t.Error("the stack made a security group of its own")
+		}
+	}
+	ce := describeCE(t, s)
+	if d := cmp.Diff(subnets[:2], ce.ComputeResources.Subnets); d != "" {
+		t.Errorf("subnets (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{group}, ce.ComputeResources.SecurityGroupIds); d != "" {
+		t.Errorf("security groups (-want +got):\n%s", d)
+	}
+
+	s.spec.Subnets = subnets[:1]
+	rs, err = s.provisioner().Up(ctx, s.spec, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := actions(rs)["compute environment "+s.names.ComputeEnvironment]; a != provision.Update {
+		t.Errorf("compute environment after changed subnets: %s, want update", a)
+	}
+	if got := describeCE(t, s).ComputeResources.Subnets; !slices.Equal(got, subnets[:1]) {
+		t.Errorf("subnets after the change: %v, want %v", got, subnets[:1])
+	}
+}
+
+// --spot: a SPOT compute environment allocated SPOT_PRICE_CAPACITY_OPTIMIZED,
+// with no Spot fleet role.
+func TestUpSpot(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	s.spec.Spot = true
+	if _, err := s.provisioner().Up(context.Background(), s.spec, false); err != nil {
+		t.Fatal(err)
+	}
+	cr := describeCE(t, s).ComputeResources
+	if cr.Type != batchtypes.CRTypeSpot || cr.AllocationStrategy != batchtypes.CRAllocationStrategySpotPriceCapacityOptimized || cr.SpotIamFleetRole != nil {
+		t.Errorf("compute resources: type %s, allocation %s, fleet role %v; want SPOT, SPOT_PRICE_CAPACITY_OPTIMIZED, none", cr.Type, cr.AllocationStrategy, cr.SpotIamFleetRole)
 	}
 }

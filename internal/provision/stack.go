@@ -24,7 +24,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 	}}}
 	bucketNode := &node{usedByJobs: true, res: &bucket{p: p, partition: spec.Partition}}
 	logs := &node{usedByJobs: true, res: &logGroup{p: p, retentionDays: spec.LogRetentionDays}}
-	sg := &securityGroup{p: p}
+	sg := &securityGroup{p: p, subnets: spec.Subnets, own: spec.SecurityGroup}
 	sgNode := &node{res: sg}
 	lt := &launchTemplate{p: p, params: userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion}}
 	ltNode := &node{res: lt}

@@ -23,6 +23,18 @@ func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result,
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
+	// The user's network is checked before anything is made in it.
+	if len(spec.Subnets) > 0 {
+		n, err := p.network(ctx, spec.Subnets)
+		if err != nil {
+			return nil, err
+		}
+		if spec.SecurityGroup != "" {
+			if err := p.userGroup(ctx, spec.SecurityGroup, n); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return p.up(ctx, p.graph(spec), dryRun)
 }
 
