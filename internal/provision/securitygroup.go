@@ -109,7 +109,7 @@ type securityGroup struct {
 	p *Provisioner
 	// subnets and own (a security group ID) are the user's network, if any.
 	subnets []string
-	own  string
+	own     string
 
 	net   network                  // what plan found
 	group *ec2types.SecurityGroup  // what plan found, nil for none
