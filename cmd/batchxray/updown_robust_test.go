@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -20,6 +22,7 @@ import (
 
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+	"github.com/batchxray/batchxray/internal/provision"
 )
 
 // quickBackoff keeps provisioning's retry budget but not its delays.
@@ -133,5 +136,17 @@ func TestDownWithJobsInTheQueue(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), `"detail": "1 job terminated"`) {
 		t.Errorf("down's report does not say the job was terminated:\n%s", stdout)
+	}
+}
+
+// A registry that cannot be reached is named by its host, not by
+// AWS_ENDPOINT_URL, which is not where the push went.
+func TestExplainUnreachableRegistry(t *testing.T) {
+	t.Setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")
+	op := &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connection refused")}
+	err := fmt.Errorf("job image: %w", &provision.ImageError{Repository: "123456789012.dkr.ecr.us-east-1.amazonaws.com/batchxray/demo", Err: op})
+	got := explainAWSError(err).Error()
+	if !strings.HasPrefix(got, "cannot reach the container registry 123456789012.dkr.ecr.us-east-1.amazonaws.com: ") || strings.Contains(got, "4566") {
+		t.Errorf("explained: %s", got)
 	}
 }

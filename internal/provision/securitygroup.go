@@ -21,7 +21,7 @@ type network struct {
 }
 
 // ErrNoDefaultVPC says what to do when the region has no default VPC.
-var ErrNoDefaultVPC = errors.New("the region has no default VPC: create one with `aws ec2 create-default-vpc`, or use another region")
+var ErrNoDefaultVPC = errors.New("the region has no default VPC: pass --subnets ID,ID (and --security-group ID) of your own VPC, or create a default one with `aws ec2 create-default-vpc`")
 
 func filter(name string, values ...string) ec2types.Filter {
 	return ec2types.Filter{Name: aws.String(name), Values: values}
