@@ -137,6 +137,15 @@ func (c *computeEnvironment) apply(ctx context.Context) (Result, error) {
 		return c.create(ctx)
 	}
 	if c.recreate {
+		q, err := p.describeQueue(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		if q != nil && q.Status != batchtypes.JQStatusDeleted && len(q.ComputeEnvironmentOrder) > 0 {
+			// The queue in front of it keeps Batch from deleting it:
+			// give it its instance profile again instead.
+			return c.repairInPlace(ctx)
+		}
 		// As the create path does with an environment that went INVALID.
 		if err := p.deleteComputeEnvironment(ctx, c.found); err != nil {
 			return Result{}, fmt.Errorf("remove the INVALID compute environment: %w", err)
@@ -156,6 +165,36 @@ func (c *computeEnvironment) apply(ctx context.Context) (Result, error) {
 		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, aws.ToString(ce.StatusReason)}
 	}
 	return c.out, nil
+}
+
+// repairInPlace updates an INVALID environment with its instance profile
+// and waits, again while IAM is still propagating, until it is VALID.
+func (c *computeEnvironment) repairInPlace(ctx context.Context) (Result, error) {
+	p := c.p
+	var last string
+	err := waiter.Wait(ctx, "repair compute environment "+p.names.ComputeEnvironment+" (waiting for IAM to propagate)", p.waitOptions(), func(ctx context.Context) (bool, error) {
+		if _, err := p.batch.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{
+			ComputeEnvironment: c.found.ComputeEnvironmentArn, State: batchtypes.CEStateEnabled,
+			ComputeResources: &batchtypes.ComputeResourceUpdate{InstanceRole: aws.String(c.profile.out.ARN)},
+		}); err != nil {
+			return false, fmt.Errorf("update: %w", err)
+		}
+		ce, err := p.waitCESettled(ctx)
+		if err != nil || ce == nil {
+			return false, err
+		}
+		if ce.Status != batchtypes.CEStatusInvalid {
+			return true, nil
+		}
+		if last = aws.ToString(ce.StatusReason); !propagationReason(last) {
+			return false, &InvalidError{"compute environment", p.names.ComputeEnvironment, last}
+		}
+		return false, nil
+	})
+	if _, ok := err.(*waiter.TimeoutError); ok && last != "" {
+		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, last}
+	}
+	return Result{Action: Update, ARN: aws.ToString(c.found.ComputeEnvironmentArn), Detail: "repaired: instance profile"}, err
 }
 
 func (c *computeEnvironment) find(ctx context.Context) (Result, error) {

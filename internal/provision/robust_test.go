@@ -325,3 +325,28 @@ func TestUpSpot(t *testing.T) {
 		t.Errorf("compute resources: type %s, allocation %s, fleet role %v; want SPOT, SPOT_PRICE_CAPACITY_OPTIMIZED, none", cr.Type, cr.AllocationStrategy, cr.SpotIamFleetRole)
 	}
 }
+
+// An environment INVALID for its instance profile while the queue is in
+// front of it (Batch will not delete it then) is repaired in place.
+func TestUpRepairsAnInvalidEnvironmentBehindItsQueue(t *testing.T) {
+	s := newStack(t, localaws.Options{})
+	ctx := context.Background()
+	if _, err := s.provisioner().Up(ctx, s.spec, false); err != nil {
+		t.Fatal(err)
+	}
+	b := batch.NewFromConfig(s.cfg)
+	if _, err := b.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: aws.String(s.names.ComputeEnvironment),
+		ComputeResources: &batchtypes.ComputeResourceUpdate{InstanceRole: aws.String("arn:aws:iam::000000000000:instance-profile/gone")}}); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.provisioner().Up(ctx, s.spec, false)
+	if err != nil {
+		t.Fatalf("up on an INVALID environment behind its queue: %v", err)
+	}
+	if a := actions(rs)["compute environment "+s.names.ComputeEnvironment]; a != provision.Update {
+		t.Errorf("compute environment: %s, want update", a)
+	}
+	if ce := describeCE(t, s); ce.Status != batchtypes.CEStatusValid {
+		t.Errorf("compute environment after up: %s (%s), want VALID", ce.Status, aws.ToString(ce.StatusReason))
+	}
+}
