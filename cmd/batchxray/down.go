@@ -27,7 +27,12 @@ func newDownCmd(f *factory, runF func(context.Context, *downOptions) error) *cob
 batchxray:stack=<stack>: the queue and compute environment (disabled and
 waited out first), job definitions, launch template, security group, bucket
 (emptied), repository, sampling rule, log group, and the IAM roles last.
-A same-named resource without the tag is reported and left alone.`,
+A same-named resource without the tag is reported and left alone.
+
+Jobs in the queue that have not ended (SUBMITTED, PENDING, RUNNABLE,
+STARTING, RUNNING) are listed first; on a terminal down asks before it
+terminates them, with --yes it terminates them, and it waits for them to
+end before the queue goes. Off a terminal down needs --yes (exit 2).`,
 		Example: `  batchxray down
   batchxray down --stack team-a --yes`,
 		Args: cobra.NoArgs,
@@ -53,15 +58,28 @@ func runDown(ctx context.Context, opts *downOptions) error {
 	if err != nil {
 		return err
 	}
+	p, progress := newStackProvisioner(f, sc, opts.waits, false)
+	jobs, err := p.ActiveJobs(ctx)
+	if err != nil {
+		progress.Close()
+		return explainAWSError(err)
+	}
+	for _, j := range jobs {
+		fmt.Fprintf(io.ErrOut, "job %s %s is %s\n", j.ID, j.Name, j.Status)
+	}
 	if !opts.yes {
-		fmt.Fprintf(io.ErrOut, "Delete every resource of stack %s in %s (account %s)? [y/N] ", sc.names.Stack, sc.cfg.Region, sc.account)
+		also := ""
+		if len(jobs) > 0 {
+			also = fmt.Sprintf(", terminating the %d jobs above", len(jobs))
+		}
+		fmt.Fprintf(io.ErrOut, "Delete every resource of stack %s in %s (account %s)%s? [y/N] ", sc.names.Stack, sc.cfg.Region, sc.account, also)
 		answer, _ := bufio.NewReader(io.In).ReadString('\n')
 		if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
+			progress.Close()
 			fmt.Fprintln(io.ErrOut, "nothing deleted")
 			return nil
 		}
 	}
-	p, progress := newStackProvisioner(f, sc, opts.waits, false)
 	fmt.Fprintf(io.ErrOut, "down stack %s in %s (account %s)\n", sc.names.Stack, sc.cfg.Region, sc.account)
 	results, err := p.Down(ctx)
 	progress.Close()

@@ -93,6 +93,7 @@ account.`,
 		newJobCmd(f, nil),
 		newLocalCmd(f, nil),
 		newVersionCmd(f, nil),
+		newDoctorCmd(f, nil),
 	)
 	return root
 }

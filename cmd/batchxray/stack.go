@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"runtime"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
@@ -28,7 +26,7 @@ type stackContext struct {
 }
 
 // loadStack validates the stack name before anything else (a bad one is a
-// usage error), loads the AWS configuration, and asks STS for the account
+// usage error), loads the AWS configuration, checks its region, and asks STS for the account
 // that goes into the bucket name.
 func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
 	if err := provision.ValidateStack(f.Globals.Stack); err != nil {
@@ -37,6 +35,9 @@ func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
 	cfg, err := f.AWSConfig(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if err := provision.ValidateRegion(cfg.Region); err != nil {
+		return nil, &usageError{fmt.Errorf("%w (--region or AWS_REGION)", err)}
 	}
 	id, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
@@ -80,6 +81,12 @@ func (e *unreachableError) Unwrap() error { return e.err }
 // batchxray tried to go; other errors pass through.
 func explainAWSError(err error) error {
 	var op *net.OpError
+	var ie *provision.ImageError
+	if errors.As(err, &op) && errors.As(err, &ie) {
+		// The registry is not the AWS endpoint: name the host that failed.
+		host, _, _ := strings.Cut(ie.Repository, "/")
+		return fmt.Errorf("cannot reach the container registry %s: %w", host, err)
+	}
 	if errors.As(err, &op) {
 		endpoint := os.Getenv("AWS_ENDPOINT_URL")
 		if endpoint == "" && op.Addr != nil {
@@ -88,29 +95,14 @@ func explainAWSError(err error) error {
 		return &unreachableError{endpoint: endpoint, err: err}
 	}
 	var oe *smithy.OperationError
-	if errors.As(err, &oe) && notImplemented(err) {
-		if endpoint := os.Getenv("AWS_ENDPOINT_URL"); endpoint != "" {
-			return fmt.Errorf("%s does not implement %s %s, which batchxray needs (batchxray local implements every call batchxray makes): %w", endpoint, oe.ServiceID, oe.OperationName, err)
+	if errors.As(err, &oe) && provision.NotImplemented(err) {
+		endpoint := os.Getenv("AWS_ENDPOINT_URL")
+		if endpoint == "" {
+			endpoint = "the endpoint"
 		}
+		return fmt.Errorf("%s does not implement %s %s, which batchxray needs (batchxray local implements every call batchxray makes): %w", endpoint, oe.ServiceID, oe.OperationName, err)
 	}
 	return err
-}
-
-// notImplemented tells an endpoint that does not serve an operation at all,
-// as AWS stand-ins answer it: a 501, or one of their codes for it.
-func notImplemented(err error) bool {
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() == http.StatusNotImplemented {
-		return true
-	}
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		switch ae.ErrorCode() {
-		case "NotImplemented", "NotImplementedException", "UnknownOperationException", "InvalidAction":
-			return true
-		}
-	}
-	return false
 }
 
 // goArch is Go's name for an architecture.

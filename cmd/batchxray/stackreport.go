@@ -73,17 +73,17 @@ func printSteps(w io.Writer, steps [][]provision.Result) {
 // actionGlyphs carry the meaning without colour.
 var actionGlyphs = map[provision.Action]string{
 	provision.Create: "+", provision.Update: "~", provision.Unchanged: "=",
-	provision.Delete: "-", provision.Absent: "·", provision.NotOurs: "!",
+	provision.Delete: "-", provision.Absent: "·", provision.NotOurs: "!", provision.Skipped: "!",
 }
 
 var planWords = map[provision.Action]string{
 	provision.Create: "create", provision.Update: "update", provision.Unchanged: "unchanged",
-	provision.Delete: "delete", provision.Absent: "absent", provision.NotOurs: "not ours",
+	provision.Delete: "delete", provision.Absent: "absent", provision.NotOurs: "not ours", provision.Skipped: "skip",
 }
 
 var doneWords = map[provision.Action]string{
 	provision.Create: "created", provision.Update: "updated", provision.Unchanged: "unchanged",
-	provision.Delete: "deleted", provision.Absent: "absent", provision.NotOurs: "not ours",
+	provision.Delete: "deleted", provision.Absent: "absent", provision.NotOurs: "not ours", provision.Skipped: "skipped",
 }
 
 func resultLine(s ui.Styles, r provision.Result, plan bool) string {
@@ -97,7 +97,7 @@ func resultLine(s ui.Styles, r provision.Result, plan bool) string {
 		style = s.OK
 	case provision.Update:
 		style = s.Running
-	case provision.NotOurs:
+	case provision.NotOurs, provision.Skipped:
 		style = s.Warn
 	}
 	line := fmt.Sprintf("%s %-10s %-21s %s", actionGlyphs[r.Action], words[r.Action], r.Kind, r.Name)
@@ -144,7 +144,7 @@ func summary(verb string, results []provision.Result, took time.Duration, err er
 		words = planWords
 	}
 	var parts []string
-	for _, a := range []provision.Action{provision.Create, provision.Update, provision.Unchanged, provision.Delete, provision.Absent, provision.NotOurs} {
+	for _, a := range []provision.Action{provision.Create, provision.Update, provision.Unchanged, provision.Delete, provision.Absent, provision.NotOurs, provision.Skipped} {
 		if counts[a] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[a], words[a]))
 		}

@@ -26,6 +26,9 @@ type upOptions struct {
 	jobBinary     string
 	sampleURL     string
 	daemonVersion string
+	spot          bool
+	subnets       []string
+	securityGroup string
 	dryRun        bool
 	// waits bound Batch's waits; zero means provision's defaults.
 	waits provision.WaitOptions
@@ -83,6 +86,9 @@ changes only what differs.`,
 	fl.StringVar(&opts.jobBinary, "job-binary", "", "a linux batchxray binary for the compute environment's architecture, when this one is not")
 	fl.StringVar(&opts.sampleURL, "sample-url", defaultSampleURL, "the URL the sample job fetches")
 	fl.StringVar(&opts.daemonVersion, "daemon-version", "", "pin the X-Ray daemon version the hosts install (default 3.x)")
+	fl.BoolVar(&opts.spot, "spot", false, "run jobs on Spot instances (allocation SPOT_PRICE_CAPACITY_OPTIMIZED)")
+	fl.StringSliceVar(&opts.subnets, "subnets", nil, "subnet IDs of one VPC to run in, for accounts without a default VPC (default: the default VPC's)")
+	fl.StringVar(&opts.securityGroup, "security-group", "", "a security group of the subnets' VPC for the instances (default: the stack makes one); needs --subnets")
 	fl.BoolVar(&opts.dryRun, "dry-run", false, "plan, do not apply: print what would change and the order up goes in")
 	return cmd
 }
@@ -99,6 +105,9 @@ func (o *upOptions) spec() provision.Spec {
 		Image:            o.image,
 		SampleURL:        o.sampleURL,
 		DaemonVersion:    o.daemonVersion,
+		Spot:             o.spot,
+		Subnets:          o.subnets,
+		SecurityGroup:    o.securityGroup,
 	}
 }
 
@@ -106,19 +115,20 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	f := opts.f
 	io := f.IOStreams
 	start := f.Now()
+	// Everything the user gave is checked before the first call.
+	spec := opts.spec()
+	if spec.Image == "" {
+		pub, err := jobPublisher(opts.arch, opts.jobBinary)
+		if err != nil {
+			return &usageError{err}
+		}
+		spec.Publisher = pub
+	}
 	sc, err := loadStack(ctx, f)
 	if err != nil {
 		return err
 	}
-	spec := opts.spec()
 	spec.Partition = sc.partition
-	if spec.Image == "" {
-		pub, err := jobPublisher(opts.arch, opts.jobBinary)
-		if err != nil {
-			return err
-		}
-		spec.Publisher = pub
-	}
 	p, progress := newStackProvisioner(f, sc, opts.waits, opts.dryRun)
 	verb := "up"
 	if opts.dryRun {

@@ -2,11 +2,14 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/batchxray/batchxray/internal/waiter"
 )
 
 // bucket is the stack's S3 bucket, where jobs keep their output: tagged,
@@ -38,7 +41,7 @@ func (b *bucket) plan(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("head bucket: %w", err)
 	}
 	b.exists = true
-	tags, err := p.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
+	tags, err := b.tags(ctx)
 	if err != nil && !isCode(err, "NoSuchTagSet") {
 		return Result{}, fmt.Errorf("get bucket tags: %w", err)
 	}
@@ -60,6 +63,30 @@ func (b *bucket) plan(ctx context.Context) (Result, error) {
 		res.Action, res.Detail = Update, "public access block and encryption"
 	}
 	return res, nil
+}
+
+// tags reads the bucket's tags. S3 creates a bucket and tags it in two
+// calls, so a bucket with no tags at all may be another up's of this
+// stack between the two: it is read again, a few times, before it is
+// judged someone else's.
+func (b *bucket) tags(ctx context.Context) (*s3.GetBucketTaggingOutput, error) {
+	p, name := b.p, b.p.names.Bucket
+	var out *s3.GetBucketTaggingOutput
+	var last error
+	o := p.waitOptions()
+	o.MaxWait = 4 * o.MinDelay
+	err := waiter.Wait(ctx, "read the tags of bucket "+name, o, func(ctx context.Context) (bool, error) {
+		out, last = p.s3.GetBucketTagging(ctx, &s3.GetBucketTaggingInput{Bucket: &name})
+		if isCode(last, "NoSuchTagSet") {
+			return false, nil
+		}
+		return true, last
+	})
+	var te *waiter.TimeoutError
+	if errors.As(err, &te) {
+		return nil, last
+	}
+	return out, err
 }
 
 func (b *bucket) apply(ctx context.Context) (Result, error) {

@@ -25,21 +25,43 @@ type computeEnvironment struct {
 
 	maxVCPUs      int32
 	instanceTypes []string
+	spot          bool
 
 	found *batchtypes.ComputeEnvironmentDetail // what plan or find found
 	upd   *batch.UpdateComputeEnvironmentInput // what plan would change
+	// recreate is plan's finding that the environment is INVALID for a
+	// reason a new one fixes (IAM had not propagated when an interrupted
+	// up created it).
+	recreate bool
+}
+
+// crType is the compute resources' type: EC2, or SPOT with --spot.
+func (c *computeEnvironment) crType() batchtypes.CRType {
+	if c.spot {
+		return batchtypes.CRTypeSpot
+	}
+	return batchtypes.CRTypeEc2
 }
 
 func (c *computeEnvironment) kind() string { return "compute environment" }
 func (c *computeEnvironment) name() string { return c.p.names.ComputeEnvironment }
 
-// plan says what would change. An environment that is INVALID with
+// plan says what would change. An environment still CREATING, UPDATING
+// or DELETING (another up, or a down, is at work on it) is waited for
+// first: what it will be is not known yet. One INVALID because IAM had
+// not propagated is recreated; one INVALID for another reason with
 // nothing to change fails with Batch's statusReason.
 func (c *computeEnvironment) plan(ctx context.Context) (Result, error) {
 	p := c.p
+	c.recreate = false
 	ce, err := p.describeCE(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	if ce != nil && settling(ce.Status) {
+		if ce, err = p.waitCESettled(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	if ce == nil || ce.Status == batchtypes.CEStatusDeleted {
 		c.found = nil
@@ -50,6 +72,14 @@ func (c *computeEnvironment) plan(ctx context.Context) (Result, error) {
 		return Result{Action: NotOurs}, &NotOursError{"compute environment", p.names.ComputeEnvironment, p.names.Stack}
 	}
 	res := Result{Action: Unchanged, ARN: aws.ToString(ce.ComputeEnvironmentArn)}
+	if cr := ce.ComputeResources; cr != nil && cr.Type != c.crType() {
+		return res, fmt.Errorf("it is %s and this up asks for %s (--spot), which Batch cannot change in place: run `batchxray down`, then up", cr.Type, c.crType())
+	}
+	if ce.Status == batchtypes.CEStatusInvalid && propagationReason(aws.ToString(ce.StatusReason)) {
+		c.recreate = true
+		res.Action, res.Detail = Update, "recreate: INVALID, "+aws.ToString(ce.StatusReason)
+		return res, nil
+	}
 	upd := &batch.UpdateComputeEnvironmentInput{ComputeEnvironment: ce.ComputeEnvironmentArn}
 	var what []string
 	if ce.State != batchtypes.CEStateEnabled {
@@ -66,6 +96,14 @@ func (c *computeEnvironment) plan(ctx context.Context) (Result, error) {
 		if !sameSet(cr.InstanceTypes, c.instanceTypes) {
 			crUpd.InstanceTypes, changed = c.instanceTypes, true
 			what = append(what, "instance types")
+		}
+		if want := c.sg.net.subnets; !sameSet(cr.Subnets, want) {
+			crUpd.Subnets, changed = want, true
+			what = append(what, "subnets")
+		}
+		if want := []string{c.sg.out.ID}; !sameSet(cr.SecurityGroupIds, want) {
+			crUpd.SecurityGroupIds, changed = want, true
+			what = append(what, "security group")
 		}
 		if c.lt.out.Action == Update {
 			crUpd.LaunchTemplate, changed = &batchtypes.LaunchTemplateSpecification{
@@ -98,6 +136,24 @@ func (c *computeEnvironment) apply(ctx context.Context) (Result, error) {
 	if c.found == nil {
 		return c.create(ctx)
 	}
+	if c.recreate {
+		q, err := p.describeQueue(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		if q != nil && q.Status != batchtypes.JQStatusDeleted && len(q.ComputeEnvironmentOrder) > 0 {
+			// The queue in front of it keeps Batch from deleting it:
+			// give it its instance profile again instead.
+			return c.repairInPlace(ctx)
+		}
+		// As the create path does with an environment that went INVALID.
+		if err := p.deleteComputeEnvironment(ctx, c.found); err != nil {
+			return Result{}, fmt.Errorf("remove the INVALID compute environment: %w", err)
+		}
+		res, err := c.create(ctx)
+		res.Action, res.Detail = Update, "recreated"
+		return res, err
+	}
 	if _, err := p.batch.UpdateComputeEnvironment(ctx, c.upd); err != nil {
 		return Result{}, fmt.Errorf("update: %w", err)
 	}
@@ -109,6 +165,36 @@ func (c *computeEnvironment) apply(ctx context.Context) (Result, error) {
 		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, aws.ToString(ce.StatusReason)}
 	}
 	return c.out, nil
+}
+
+// repairInPlace updates an INVALID environment with its instance profile
+// and waits, again while IAM is still propagating, until it is VALID.
+func (c *computeEnvironment) repairInPlace(ctx context.Context) (Result, error) {
+	p := c.p
+	var last string
+	err := waiter.Wait(ctx, "repair compute environment "+p.names.ComputeEnvironment+" (waiting for IAM to propagate)", p.waitOptions(), func(ctx context.Context) (bool, error) {
+		if _, err := p.batch.UpdateComputeEnvironment(ctx, &batch.UpdateComputeEnvironmentInput{
+			ComputeEnvironment: c.found.ComputeEnvironmentArn, State: batchtypes.CEStateEnabled,
+			ComputeResources: &batchtypes.ComputeResourceUpdate{InstanceRole: aws.String(c.profile.out.ARN)},
+		}); err != nil {
+			return false, fmt.Errorf("update: %w", err)
+		}
+		ce, err := p.waitCESettled(ctx)
+		if err != nil || ce == nil {
+			return false, err
+		}
+		if ce.Status != batchtypes.CEStatusInvalid {
+			return true, nil
+		}
+		if last = aws.ToString(ce.StatusReason); !propagationReason(last) {
+			return false, &InvalidError{"compute environment", p.names.ComputeEnvironment, last}
+		}
+		return false, nil
+	})
+	if _, ok := err.(*waiter.TimeoutError); ok && last != "" {
+		return Result{}, &InvalidError{"compute environment", p.names.ComputeEnvironment, last}
+	}
+	return Result{Action: Update, ARN: aws.ToString(c.found.ComputeEnvironmentArn), Detail: "repaired: instance profile"}, err
 }
 
 func (c *computeEnvironment) find(ctx context.Context) (Result, error) {
@@ -153,8 +239,8 @@ func (c *computeEnvironment) createInput() *batch.CreateComputeEnvironmentInput 
 		Type:                   batchtypes.CETypeManaged,
 		State:                  batchtypes.CEStateEnabled,
 		ComputeResources: &batchtypes.ComputeResource{
-			Type:               batchtypes.CRTypeEc2,
-			AllocationStrategy: batchtypes.CRAllocationStrategyBestFitProgressive,
+			Type:               c.crType(),
+			AllocationStrategy: c.allocation(),
 			MinvCpus:           aws.Int32(0),
 			MaxvCpus:           aws.Int32(c.maxVCPUs),
 			InstanceTypes:      c.instanceTypes,
@@ -170,6 +256,21 @@ func (c *computeEnvironment) createInput() *batch.CreateComputeEnvironmentInput 
 		},
 		Tags: tags,
 	}
+}
+
+// allocation is BEST_FIT_PROGRESSIVE on demand, and on Spot the
+// strategy that needs no Spot fleet role: both let Batch update subnets,
+// security groups and instance types in place.
+func (c *computeEnvironment) allocation() batchtypes.CRAllocationStrategy {
+	if c.spot {
+		return batchtypes.CRAllocationStrategySpotPriceCapacityOptimized
+	}
+	return batchtypes.CRAllocationStrategyBestFitProgressive
+}
+
+// settling tells the states Batch is still working in.
+func settling(s batchtypes.CEStatus) bool {
+	return s == batchtypes.CEStatusCreating || s == batchtypes.CEStatusUpdating || s == batchtypes.CEStatusDeleting
 }
 
 // propagationReason tells a compute environment that failed because its

@@ -29,11 +29,18 @@ func (q *jobQueue) order() []batchtypes.ComputeEnvironmentOrder {
 	return []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String(q.ce.out.ARN)}}
 }
 
+// plan waits out a queue another up or a down is at work on (CREATING,
+// UPDATING, DELETING) before it judges it.
 func (q *jobQueue) plan(ctx context.Context) (Result, error) {
 	p := q.p
 	jq, err := p.describeQueue(ctx)
 	if err != nil {
 		return Result{}, err
+	}
+	if jq != nil && (jq.Status == batchtypes.JQStatusCreating || jq.Status == batchtypes.JQStatusUpdating || jq.Status == batchtypes.JQStatusDeleting) {
+		if jq, err = p.waitQueueSettled(ctx); err != nil {
+			return Result{}, err
+		}
 	}
 	if jq == nil || jq.Status == batchtypes.JQStatusDeleted {
 		q.found = nil
@@ -98,9 +105,12 @@ func (q *jobQueue) find(ctx context.Context) (Result, error) {
 	return Result{Action: Delete, ARN: aws.ToString(jq.JobQueueArn)}, nil
 }
 
-// delete disables, deletes and waits out the queue.
+// delete disables the queue, terminates the jobs in it that have not
+// ended and waits for them to end (deleting the queue would fail them
+// silently), then deletes the queue and waits it out.
 func (q *jobQueue) delete(ctx context.Context) (Result, error) {
 	p, jq := q.p, q.found
+	res := q.out
 	if jq.Status != batchtypes.JQStatusDeleting {
 		if jq.State != batchtypes.JQStateDisabled {
 			if _, err := p.batch.UpdateJobQueue(ctx, &batch.UpdateJobQueueInput{JobQueue: jq.JobQueueArn, State: batchtypes.JQStateDisabled}); err != nil {
@@ -110,6 +120,13 @@ func (q *jobQueue) delete(ctx context.Context) (Result, error) {
 		if _, err := p.waitQueueSettled(ctx); err != nil {
 			return Result{}, err
 		}
+		n, err := p.terminateJobs(ctx)
+		if err != nil {
+			return Result{}, err
+		}
+		if n > 0 {
+			res.Detail = fmt.Sprintf("%d %s terminated", n, plural(n, "job", "jobs"))
+		}
 		if _, err := p.batch.DeleteJobQueue(ctx, &batch.DeleteJobQueueInput{JobQueue: jq.JobQueueArn}); err != nil {
 			return Result{}, fmt.Errorf("delete: %w", err)
 		}
@@ -118,7 +135,14 @@ func (q *jobQueue) delete(ctx context.Context) (Result, error) {
 		jq, err := p.describeQueue(ctx)
 		return err == nil && (jq == nil || jq.Status == batchtypes.JQStatusDeleted), err
 	})
-	return q.out, err
+	return res, err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (p *Provisioner) settleQueue(ctx context.Context, res Result) (Result, error) {

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -32,6 +34,10 @@ const (
 	// NotOurs is a same-named resource without the stack's tag: up refuses
 	// to adopt it and down leaves it alone.
 	NotOurs Action = "not-ours"
+	// Skipped is an optional resource the endpoint has no service for
+	// (an AWS stand-in without X-Ray sampling rules): up goes on without
+	// it, and the Result's Detail says why.
+	Skipped Action = "skipped"
 )
 
 // Result is the outcome for one resource; its JSON form is stable.
@@ -138,6 +144,34 @@ func errorCode(err error) string {
 		return ae.ErrorCode()
 	}
 	return ""
+}
+
+// NotImplemented tells an endpoint that does not serve an operation at
+// all, as AWS stand-ins answer it: a 501, one of their codes for it, or a
+// 404 that is not an AWS error (an HTML page or an empty body, which the
+// SDK reads as "invalid character '<'" or an unknown error).
+func NotImplemented(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		switch re.HTTPStatusCode() {
+		case http.StatusNotImplemented:
+			return true
+		case http.StatusNotFound:
+			var de *smithy.DeserializationError
+			if errors.As(err, &de) {
+				return true
+			}
+			switch errorCode(err) {
+			case "", "UnknownError", "NotFound", "404":
+				return true
+			}
+		}
+	}
+	switch errorCode(err) {
+	case "NotImplemented", "NotImplementedException", "UnknownOperationException", "InvalidAction":
+		return true
+	}
+	return false
 }
 
 // isCode reports whether err is an AWS error with one of the codes.

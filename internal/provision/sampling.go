@@ -56,9 +56,16 @@ func (s *samplingRule) describe(ctx context.Context) (*xraytypes.SamplingRule, b
 	return r, s.p.owned(fromXRayTags(tags.Tags)), nil
 }
 
+// unimplemented is the rule's Result on an endpoint without X-Ray sampling
+// rules: the rule is optional, since the job forces its own sampling.
+var unimplemented = Result{Action: Skipped, Detail: "the endpoint does not implement X-Ray sampling rules; jobs force their own sampling"}
+
 func (s *samplingRule) plan(ctx context.Context) (Result, error) {
 	r, ours, err := s.describe(ctx)
 	switch {
+	case NotImplemented(err):
+		s.p.log.Debug("no X-Ray sampling rules here", "err", err)
+		return unimplemented, nil
 	case err != nil:
 		return Result{}, err
 	case r == nil:
@@ -110,6 +117,9 @@ func (s *samplingRule) apply(ctx context.Context) (Result, error) {
 func (s *samplingRule) find(ctx context.Context) (Result, error) {
 	r, ours, err := s.describe(ctx)
 	switch {
+	case NotImplemented(err):
+		// Nothing can have been made where there is no service.
+		return Result{Action: Absent, Detail: unimplemented.Detail}, nil
 	case err != nil:
 		return Result{}, err
 	case r == nil:

@@ -8,22 +8,74 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/batchxray/batchxray/internal/waiter"
 )
 
-// network is the default VPC and its default subnets, where the compute
-// environment's instances run.
+// network is the VPC and subnets the compute environment's instances run
+// in: the user's (--subnets), or the default VPC's default subnets.
 type network struct {
 	vpcID   string
 	subnets []string
 }
 
 // ErrNoDefaultVPC says what to do when the region has no default VPC.
-var ErrNoDefaultVPC = errors.New("the region has no default VPC: create one with `aws ec2 create-default-vpc`, or use another region")
+var ErrNoDefaultVPC = errors.New("the region has no default VPC: pass --subnets ID,ID (and --security-group ID) of your own VPC, or create a default one with `aws ec2 create-default-vpc`")
 
 func filter(name string, values ...string) ec2types.Filter {
 	return ec2types.Filter{Name: aws.String(name), Values: values}
+}
+
+// network is the user's subnets, checked (they exist and share one VPC),
+// or without them the default network.
+func (p *Provisioner) network(ctx context.Context, subnets []string) (network, error) {
+	if len(subnets) == 0 {
+		return p.defaultNetwork(ctx)
+	}
+	out, err := p.ec2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: subnets})
+	if isCode(err, "InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed") {
+		return network{}, fmt.Errorf("--subnets: %s", errorMessage(err))
+	}
+	if err != nil {
+		return network{}, fmt.Errorf("describe subnets: %w", err)
+	}
+	n := network{subnets: subnets}
+	for _, sn := range out.Subnets {
+		vpc := aws.ToString(sn.VpcId)
+		if n.vpcID != "" && vpc != n.vpcID {
+			return network{}, fmt.Errorf("--subnets: the subnets are in more than one VPC (%s and %s): give subnets of one VPC", n.vpcID, vpc)
+		}
+		n.vpcID = vpc
+	}
+	if len(out.Subnets) != len(subnets) {
+		return network{}, fmt.Errorf("--subnets: %d of the %d subnets exist", len(out.Subnets), len(subnets))
+	}
+	return n, nil
+}
+
+// errorMessage is an AWS error's message, without the SDK's wrapping.
+func errorMessage(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	return err.Error()
+}
+
+// userGroup checks the user's security group is in the network's VPC.
+func (p *Provisioner) userGroup(ctx context.Context, id string, n network) error {
+	out, err := p.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+	if isCode(err, "InvalidGroup.NotFound", "InvalidGroupId.Malformed") {
+		return fmt.Errorf("--security-group: %s", errorMessage(err))
+	}
+	if err != nil {
+		return fmt.Errorf("describe security group %s: %w", id, err)
+	}
+	if len(out.SecurityGroups) != 1 || aws.ToString(out.SecurityGroups[0].VpcId) != n.vpcID {
+		return fmt.Errorf("--security-group: %s is not in the subnets' VPC %s", id, n.vpcID)
+	}
+	return nil
 }
 
 func (p *Provisioner) defaultNetwork(ctx context.Context) (network, error) {
@@ -48,12 +100,16 @@ func (p *Provisioner) defaultNetwork(ctx context.Context) (network, error) {
 	return n, nil
 }
 
-// securityGroup is the instances' security group in the default VPC: no
-// inbound rules, AWS's default outbound rule. Its ID is the Result's ID;
-// the compute environment also takes the network plan found.
+// securityGroup is the instances' security group in the network: no
+// inbound rules, AWS's default outbound rule; or the user's own group
+// (--security-group), which is checked and left as it is. Its ID is the
+// Result's ID; the compute environment also takes the network plan found.
 type securityGroup struct {
 	done
 	p *Provisioner
+	// subnets and own (a security group ID) are the user's network, if any.
+	subnets []string
+	own     string
 
 	net   network                  // what plan found
 	group *ec2types.SecurityGroup  // what plan found, nil for none
@@ -61,13 +117,24 @@ type securityGroup struct {
 }
 
 func (s *securityGroup) kind() string { return "security group" }
-func (s *securityGroup) name() string { return s.p.names.SecurityGroup }
+func (s *securityGroup) name() string {
+	if s.own != "" {
+		return s.own
+	}
+	return s.p.names.SecurityGroup
+}
 
 func (s *securityGroup) plan(ctx context.Context) (Result, error) {
 	p, name := s.p, s.p.names.SecurityGroup
 	var err error
-	if s.net, err = p.defaultNetwork(ctx); err != nil {
+	if s.net, err = p.network(ctx, s.subnets); err != nil {
 		return Result{}, err
+	}
+	if s.own != "" {
+		if err := p.userGroup(ctx, s.own, s.net); err != nil {
+			return Result{}, err
+		}
+		return Result{Action: Unchanged, ID: s.own, Detail: "yours, in " + s.net.vpcID}, nil
 	}
 	out, err := p.ec2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
 		filter("group-name", name), filter("vpc-id", s.net.vpcID),

@@ -24,7 +24,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 	}}}
 	bucketNode := &node{usedByJobs: true, res: &bucket{p: p, partition: spec.Partition}}
 	logs := &node{usedByJobs: true, res: &logGroup{p: p, retentionDays: spec.LogRetentionDays}}
-	sg := &securityGroup{p: p}
+	sg := &securityGroup{p: p, subnets: spec.Subnets, own: spec.SecurityGroup}
 	sgNode := &node{res: sg}
 	lt := &launchTemplate{p: p, params: userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion}}
 	ltNode := &node{res: lt}
@@ -32,7 +32,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 	profile := &instanceProfile{p: p}
 	profileNode := &node{res: profile, needs: []*node{instanceRole}}
 	ce := &computeEnvironment{p: p, profile: profile, sg: sg, lt: lt,
-		maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes}
+		maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, spot: spec.Spot}
 	ceNode := &node{runsJobs: true, res: ce, needs: []*node{profileNode, sgNode, ltNode}}
 	queue := &node{res: &jobQueue{p: p, ce: ce}, needs: []*node{ceNode}}
 	jd := &jobDefinition{p: p, jobRole: jobRole.res.(*iamRole), imageRef: spec.Image,

@@ -17,8 +17,23 @@ import (
 // the others finish, so re-running Up completes the stack and Down removes
 // what was created.
 func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result, error) {
+	if err := ValidateRegion(p.region); err != nil {
+		return nil, err
+	}
 	if err := spec.Validate(); err != nil {
 		return nil, err
+	}
+	// The user's network is checked before anything is made in it.
+	if len(spec.Subnets) > 0 {
+		n, err := p.network(ctx, spec.Subnets)
+		if err != nil {
+			return nil, err
+		}
+		if spec.SecurityGroup != "" {
+			if err := p.userGroup(ctx, spec.SecurityGroup, n); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return p.up(ctx, p.graph(spec), dryRun)
 }
@@ -56,15 +71,43 @@ func (p *Provisioner) Steps(spec Spec) [][]Result {
 	return steps
 }
 
+// upStep plans a resource and applies the plan. When another up of the
+// stack made the resource between this plan and its apply, it is planned
+// and applied again, from what is there now (twice at most: a profile
+// can be created by the other up, then given its role by it).
 func (p *Provisioner) upStep(ctx context.Context, r resource, dryRun bool) error {
 	p.begin(r)
-	res, err := r.plan(ctx)
-	res.Kind, res.Name = r.kind(), r.name()
-	*r.outcome() = res
-	if err == nil && !dryRun && res.Action != Unchanged {
-		res, err = r.apply(ctx)
+	var res Result
+	var err error
+	for range 3 {
+		res, err = r.plan(ctx)
+		res.Kind, res.Name = r.kind(), r.name()
+		*r.outcome() = res
+		if err == nil && !dryRun && res.Action != Unchanged && res.Action != Skipped {
+			res, err = r.apply(ctx)
+		}
+		if !alreadyExists(err) {
+			break
+		}
+		p.log.Debug("made by someone else meanwhile; planning again", "resource", label(r), "err", err)
 	}
 	return p.end(r, res, err)
+}
+
+// alreadyExists tells an error each service gives a create whose
+// resource is already there.
+func alreadyExists(err error) bool {
+	switch errorCode(err) {
+	case "EntityAlreadyExists", "BucketAlreadyOwnedByYou", "RepositoryAlreadyExistsException",
+		"InvalidGroup.Duplicate", "InvalidLaunchTemplateName.AlreadyExistsException", "ResourceAlreadyExistsException":
+		return true
+	case "InvalidRequestException", "ClientException":
+		return strings.Contains(err.Error(), "already exists")
+	case "LimitExceeded":
+		// An instance profile holds one role: the other up added it.
+		return strings.Contains(err.Error(), "InstanceSessionsPerInstanceProfile")
+	}
+	return false
 }
 
 // Down deletes every resource of the stack that carries the stack's tag,
