@@ -14,6 +14,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/batchxray/batchxray/internal/image"
+	"github.com/batchxray/batchxray/internal/partition"
 	"github.com/batchxray/batchxray/internal/provision"
 )
 
@@ -47,18 +48,7 @@ func loadStack(ctx context.Context, f *factory) (*stackContext, error) {
 	if err != nil {
 		return nil, &usageError{err}
 	}
-	return &stackContext{cfg: cfg, names: names, account: aws.ToString(id.Account), partition: partitionOf(cfg.Region)}, nil
-}
-
-// partitionOf is the partition a region belongs to.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
+	return &stackContext{cfg: cfg, names: names, account: aws.ToString(id.Account), partition: partition.Of(cfg.Region)}, nil
 }
 
 // unreachableError is an endpoint that refused or did not answer.

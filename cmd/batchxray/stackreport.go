@@ -70,27 +70,44 @@ func printSteps(w io.Writer, steps [][]provision.Result) {
 	}
 }
 
-// actionGlyphs carry the meaning without colour.
-var actionGlyphs = map[provision.Action]string{
-	provision.Create: "+", provision.Update: "~", provision.Unchanged: "=",
-	provision.Delete: "-", provision.Absent: "·", provision.NotOurs: "!", provision.Skipped: "!",
+// actionGlyph carries the meaning without colour. A switch, not a map: a
+// map literal would be built at init by every command.
+func actionGlyph(a provision.Action) string {
+	switch a {
+	case provision.Create:
+		return "+"
+	case provision.Update:
+		return "~"
+	case provision.Unchanged:
+		return "="
+	case provision.Delete:
+		return "-"
+	case provision.Absent:
+		return "·"
+	}
+	return "!" // NotOurs, Skipped
 }
 
-var planWords = map[provision.Action]string{
-	provision.Create: "create", provision.Update: "update", provision.Unchanged: "unchanged",
-	provision.Delete: "delete", provision.Absent: "absent", provision.NotOurs: "not ours", provision.Skipped: "skip",
-}
-
-var doneWords = map[provision.Action]string{
-	provision.Create: "created", provision.Update: "updated", provision.Unchanged: "unchanged",
-	provision.Delete: "deleted", provision.Absent: "absent", provision.NotOurs: "not ours", provision.Skipped: "skipped",
+// actionWord is how a plan (plan) or a finished run names an action.
+func actionWord(a provision.Action, plan bool) string {
+	switch a {
+	case provision.NotOurs:
+		return "not ours"
+	case provision.Skipped:
+		if plan {
+			return "skip"
+		}
+		return "skipped"
+	case provision.Unchanged, provision.Absent:
+		return string(a)
+	}
+	if plan {
+		return string(a)
+	}
+	return string(a) + "d" // created, updated, deleted
 }
 
 func resultLine(s ui.Styles, r provision.Result, plan bool) string {
-	words := doneWords
-	if plan {
-		words = planWords
-	}
 	style := s.Muted
 	switch r.Action {
 	case provision.Create, provision.Delete:
@@ -100,7 +117,7 @@ func resultLine(s ui.Styles, r provision.Result, plan bool) string {
 	case provision.NotOurs, provision.Skipped:
 		style = s.Warn
 	}
-	line := fmt.Sprintf("%s %-10s %-21s %s", actionGlyphs[r.Action], words[r.Action], r.Kind, r.Name)
+	line := fmt.Sprintf("%s %-10s %-21s %s", actionGlyph(r.Action), actionWord(r.Action, plan), r.Kind, r.Name)
 	if r.Detail != "" {
 		line += " (" + r.Detail + ")"
 	}
@@ -139,14 +156,10 @@ func summary(verb string, results []provision.Result, took time.Duration, err er
 	for _, r := range results {
 		counts[r.Action]++
 	}
-	words := doneWords
-	if verb == "plan" {
-		words = planWords
-	}
 	var parts []string
 	for _, a := range []provision.Action{provision.Create, provision.Update, provision.Unchanged, provision.Delete, provision.Absent, provision.NotOurs, provision.Skipped} {
 		if counts[a] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[a], words[a]))
+			parts = append(parts, fmt.Sprintf("%d %s", counts[a], actionWord(a, verb == "plan")))
 		}
 	}
 	status := "done"
