@@ -24,11 +24,14 @@ var _ ECRAuthorizer = (*ecr.Client)(nil)
 
 // ecrHost is an ECR registry's host name (IPv4 or dual-stack endpoint);
 // the one non-empty submatch is its region.
-var ecrHost = regexp.MustCompile(`^[0-9]{12}\.(?:dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$`)
+// ecrHost is compiled on first use, not at init.
+var ecrHost = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[0-9]{12}\.(?:dkr(?:-fips)?\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?|dkr-ecr(?:-fips)?\.([a-z0-9-]+)\.on\.aws)$`)
+})
 
 // ecrRegion is the region of an ECR registry host, "" for another host.
 func ecrRegion(host string) string {
-	m := ecrHost.FindStringSubmatch(host)
+	m := ecrHost().FindStringSubmatch(host)
 	if m == nil {
 		return ""
 	}

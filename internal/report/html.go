@@ -5,18 +5,23 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
+	"sync"
 	"time"
 )
 
 //go:embed report.html.tmpl
 var pageSource string
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"seconds": Seconds,
-	"plural":  plural,
-	"pct":     func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
-	"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
-}).Parse(pageSource))
+// page is parsed on first use, not at init: every batchxray command links
+// this package, and few write HTML.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"seconds": Seconds,
+		"plural":  plural,
+		"pct":     func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
+		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
+	}).Parse(pageSource))
+})
 
 // pageData is what the template draws. Data is embedded as JSON for the
 // script that draws a job's waterfall.
@@ -87,7 +92,7 @@ func HTML(in Input, f Figures, now time.Time) ([]byte, error) {
 	d := pageData{Figures: f, Now: now}
 	d.Timeline, d.Data = layout(in, now)
 	var b bytes.Buffer
-	if err := page.Execute(&b, d); err != nil {
+	if err := page().Execute(&b, d); err != nil {
 		return nil, fmt.Errorf("render the HTML report: %w", err)
 	}
 	return b.Bytes(), nil
