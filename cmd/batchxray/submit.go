@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -105,9 +106,12 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 	spec.Stack, spec.Region, spec.TagKey = sc.names.Stack, sc.cfg.Region, provision.TagKey
 	spec.Queue, spec.Definition = sc.names.JobQueue, sc.names.JobDefinition
 	c := batch.NewFromConfig(sc.cfg)
-	sub, err := jobs.Submit(ctx, c, spec)
+	sub, err := jobs.Submit(ctx, c, spec, jobs.SubmitOptions{XRay: xray.NewFromConfig(sc.cfg), Now: f.Now})
 	if err != nil {
 		return explainAWSError(err)
+	}
+	if sub.SegmentErr != nil {
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", sub.SegmentErr)
 	}
 	if f.Globals.JSON() {
 		if err := json.NewEncoder(ios.Out).Encode(sub); err != nil {
