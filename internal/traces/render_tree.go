@@ -194,6 +194,9 @@ func (w *walker) label(s *Span, depth int) []piece {
 		}
 		ps = append(ps, piece{text, r.accent})
 	}
+	if s.Origin != "" && s.Remote() {
+		ps = append(ps, piece{" → " + s.Origin, r.muted})
+	}
 	if a, ok := s.Annotations["attempt"]; ok && depth == 0 {
 		ps = append(ps, piece{" attempt " + annotationString(a), r.muted})
 	}
