@@ -1,0 +1,172 @@
+package traces
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/jonboulle/clockwork"
+
+	"github.com/batchxray/batchxray/internal/jobs"
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+	"github.com/batchxray/batchxray/internal/traceid"
+)
+
+// countingXRay is the real client, counting the calls by operation.
+type countingXRay struct {
+	*xray.Client
+	summaries, batches atomic.Int32
+}
+
+func (c *countingXRay) GetTraceSummaries(ctx context.Context, in *xray.GetTraceSummariesInput, o ...func(*xray.Options)) (*xray.GetTraceSummariesOutput, error) {
+	c.summaries.Add(1)
+	return c.Client.GetTraceSummaries(ctx, in, o...)
+}
+
+func (c *countingXRay) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesInput, o ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error) {
+	c.batches.Add(1)
+	return c.Client.BatchGetTraces(ctx, in, o...)
+}
+
+const byIDStart = 1764040000 // epoch seconds of every fixture job here
+
+// tagged is a finished job detail carrying its trace as submit tags it.
+func tagged(id, trace string, attempts int) batchtypes.JobDetail {
+	d := batchtypes.JobDetail{
+		JobId: aws.String(id), JobName: aws.String("n"), JobQueue: aws.String("q"), Status: batchtypes.JobStatusSucceeded,
+		CreatedAt: aws.Int64(byIDStart * 1000), StartedAt: aws.Int64((byIDStart + 1) * 1000), StoppedAt: aws.Int64((byIDStart + 9) * 1000),
+		Tags: map[string]string{jobs.TraceTagKey: trace},
+	}
+	for a := range attempts {
+		d.Attempts = append(d.Attempts, batchtypes.AttemptDetail{
+			StartedAt: aws.Int64(int64(byIDStart+1+4*a) * 1000), StoppedAt: aws.Int64(int64(byIDStart+4+4*a) * 1000),
+			Container: &batchtypes.AttemptContainerDetail{ExitCode: aws.Int32(int32(a))},
+		})
+	}
+	return d
+}
+
+// put sends the job's segments as the job and submit would: the submit
+// root and one BatchJob segment an attempt, its child.
+func put(t *testing.T, c *xray.Client, trace, jobID string, attempts int, index *int) {
+	t.Helper()
+	root, _ := traceid.NewSegmentID(nil)
+	docs := []map[string]any{{"name": jobs.SubmitSegmentName, "id": root, "trace_id": trace, "start_time": byIDStart, "end_time": byIDStart + 0.1}}
+	if index != nil {
+		docs = nil // a child's trace has no submit segment of its own
+	}
+	for a := 1; a <= attempts; a++ {
+		id, _ := traceid.NewSegmentID(nil)
+		ann := map[string]any{"job_id": jobID, "attempt": a}
+		d := map[string]any{"name": "BatchJob", "id": id, "trace_id": trace, "start_time": byIDStart + 1 + 4*(a-1), "end_time": byIDStart + 4*a, "annotations": ann}
+		if index != nil {
+			ann["array_index"] = *index
+		} else {
+			d["parent_id"] = root
+		}
+		docs = append(docs, d)
+	}
+	var in xray.PutTraceSegmentsInput
+	for _, d := range docs {
+		b, _ := json.Marshal(d)
+		in.TraceSegmentDocuments = append(in.TraceSegmentDocuments, string(b))
+	}
+	if _, err := c.PutTraceSegments(context.Background(), &in); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLookupByID: 20 jobs, a retried job and an array of 50, all fetched by
+// the trace ID they carry from the stand-in's X-Ray over real HTTP, with no
+// search at all; the array's children by the rule, 5 a call.
+func TestLookupByID(t *testing.T) {
+	_, cfg := localawstest.Start(t, localaws.Options{})
+	xc := xray.NewFromConfig(cfg)
+	var details []batchtypes.JobDetail
+	newTrace := func(i int) string { return fmt.Sprintf("1-%08x-%024x", byIDStart, i+1) }
+	for i := range 20 {
+		id := "job-" + strconv.Itoa(i)
+		details = append(details, tagged(id, newTrace(i), 1))
+		put(t, xc, newTrace(i), id, 1, nil)
+	}
+	details = append(details, tagged("retried", newTrace(20), 2))
+	put(t, xc, newTrace(20), "retried", 2, nil)
+
+	parent := tagged("arr", newTrace(21), 0)
+	parent.ArrayProperties = &batchtypes.ArrayPropertiesDetail{Size: aws.Int32(50), StatusSummary: map[string]int32{"SUCCEEDED": 50}}
+	details = append(details, parent)
+	put(t, xc, newTrace(21), "arr", 0, nil)
+	for i := range 50 {
+		c := tagged("arr:"+strconv.Itoa(i), "", 1)
+		c.Tags = nil // Batch does not copy the parent's tags to a child
+		c.ArrayProperties = &batchtypes.ArrayPropertiesDetail{Index: aws.Int32(int32(i))}
+		details = append(details, c)
+		ct, err := traceid.Child(newTrace(21), i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		put(t, xc, ct, aws.ToString(c.JobId), 1, &i)
+	}
+	bc := &describeOnly{t: t, jobs: details}
+
+	for i := range 21 {
+		id := aws.ToString(details[i].JobId)
+		cx := &countingXRay{Client: xc}
+		v, err := Lookup(context.Background(), bc, NewFinder(cx, clockwork.NewFakeClock()), id, LookupOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		want := 1
+		if id == "retried" {
+			want = 2
+		}
+		if len(v.Traces) != 1 || v.Traces[0].ID != newTrace(i) || JobSegments(v.Traces[0]) != want {
+			t.Fatalf("%s: %d traces, want its own with %d job segments", id, len(v.Traces), want)
+		}
+		if r := v.Traces[0].Roots; len(r) != 1 || r[0].Name != jobs.SubmitSegmentName || len(r[0].Children) != want {
+			t.Errorf("%s: roots %+v, want the submit segment holding the attempts", id, r)
+		}
+		if cx.summaries.Load() != 0 || cx.batches.Load() != 1 {
+			t.Errorf("%s: %d searches and %d BatchGetTraces, want 0 and 1", id, cx.summaries.Load(), cx.batches.Load())
+		}
+	}
+
+	cx := &countingXRay{Client: xc}
+	v, err := Lookup(context.Background(), bc, NewFinder(cx, clockwork.NewFakeClock()), "arr", LookupOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Children) != 50 || len(v.Traces) != 1 || v.Traces[0].Roots[0].Name != jobs.SubmitSegmentName {
+		t.Fatalf("array: %d children, parent traces %d", len(v.Children), len(v.Traces))
+	}
+	for _, c := range v.Children {
+		ct, _ := traceid.Child(newTrace(21), c.Index())
+		if len(c.Traces) != 1 || c.Traces[0].ID != ct {
+			t.Errorf("child %d: %d traces, want %s", c.Index(), len(c.Traces), ct)
+		}
+	}
+	// 51 traces, 5 a call.
+	if cx.summaries.Load() != 0 || cx.batches.Load() != 11 {
+		t.Errorf("array: %d searches and %d BatchGetTraces, want 0 and 11", cx.summaries.Load(), cx.batches.Load())
+	}
+}
+
+// TestTraceIDFromEnvironment: a job without the tag but with submit's header
+// in its container's environment is fetched by that header's Root.
+func TestTraceIDFromEnvironment(t *testing.T) {
+	d := batchtypes.JobDetail{Container: &batchtypes.ContainerDetail{Environment: []batchtypes.KeyValuePair{
+		{Name: aws.String("OTHER"), Value: aws.String("x")},
+		{Name: aws.String(traceid.EnvVar), Value: aws.String("Root=1-5d82881a-0a9126e92a73e971eed891b9;Parent=53995c3f42cd8ad8;Sampled=1")},
+	}}}
+	diff(t, "from the environment", "1-5d82881a-0a9126e92a73e971eed891b9", TraceID(d))
+	diff(t, "none", "", TraceID(batchtypes.JobDetail{}))
+	d.Tags = map[string]string{jobs.TraceTagKey: "1-5d82881b-0a9126e92a73e971eed891b9"}
+	diff(t, "the tag first", "1-5d82881b-0a9126e92a73e971eed891b9", TraceID(d))
+}
