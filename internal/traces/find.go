@@ -214,7 +214,13 @@ func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trac
 	if err != nil {
 		return nil, err
 	}
-	if len(got) == 0 {
+	n := 0
+	for _, t := range got {
+		n += JobSegments(t)
+	}
+	// Submit's root alone is no trace of the job: it did not run traced,
+	// or its segments are not there yet.
+	if n == 0 {
 		return nil, f.explain(ctx, req.Job)
 	}
 	return got, nil

@@ -100,6 +100,13 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 	}
 	j := jobs.FromDetail(found[0])
 	traceID := TraceID(found[0])
+	if traceID != "" && j.ArrayIndex != nil {
+		// A child carries its parent's trace (Batch copies the parent's
+		// environment); its own derives from it.
+		if traceID, err = traceid.Child(traceID, *j.ArrayIndex); err != nil {
+			return View{}, err
+		}
+	}
 	if err := checkIndex(j, o.Index); err != nil {
 		return View{}, err
 	}

@@ -197,7 +197,9 @@ func (w *walker) label(s *Span, depth int) []piece {
 	if s.Origin != "" && s.Remote() {
 		ps = append(ps, piece{" → " + s.Origin, r.muted})
 	}
-	if a, ok := s.Annotations["attempt"]; ok && depth == 0 {
+	// A job's segment names its attempt wherever it hangs: at the top, or
+	// under submit's root segment.
+	if a, ok := s.Annotations["attempt"]; ok && (depth == 0 || s.Segment) {
 		ps = append(ps, piece{" attempt " + annotationString(a), r.muted})
 	}
 	return ps
