@@ -7,7 +7,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 GOLANGCI_LINT_VERSION := v2.15.0
 
-.PHONY: help build test lint demo bench
+.PHONY: help build test lint demo bench release
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -32,3 +32,6 @@ demo: build ## run the whole path on the local stand-in: up, submit --wait, trac
 
 bench: ## run the benchmarks (compare runs with benchstat)
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+
+release: ## cross-build batchxray (linux, darwin, windows) and the job image (OCI layout) into dist/, with checksums
+	VERSION='$(VERSION)' LDFLAGS='$(LDFLAGS)' GO='$(GO)' ./scripts/release.sh

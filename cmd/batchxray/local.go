@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
 // shutdownGrace is how long requests in flight get to finish on Ctrl-C.
@@ -28,6 +29,12 @@ type localOptions struct {
 	Addr string
 	// DaemonAddr is where the X-Ray daemon listens (UDP and TCP).
 	DaemonAddr string
+	// OTLPAddr is where the host agent's OTLP/HTTP receiver listens; ""
+	// starts none.
+	OTLPAddr string
+	// otlpAddrSet says --otlp-addr was given: only then is a taken
+	// address an error.
+	otlpAddrSet bool
 	// ReadyFile, if set, receives the endpoint URL once it listens, for
 	// scripts that start the stand-in in the background.
 	ReadyFile string
@@ -74,6 +81,24 @@ batchxray) at it, and serves until interrupted.`,
 			if opts.StandIn.ComputeEnvironmentDelay == 0 {
 				opts.StandIn.ComputeEnvironmentDelay = -1
 			}
+			x := &opts.StandIn.XRay
+			if x.IndexDelay < 0 || x.RetrievalDelay < 0 {
+				return usageErrorf("--xray-index-delay and --xray-retrieval-delay cannot be negative")
+			}
+			switch strings.ToLower(x.Destination) {
+			case "xray":
+				x.Destination = xray.DestinationXRay
+			case "cloudwatchlogs":
+				x.Destination = xray.DestinationCloudWatchLogs
+			default:
+				return usageErrorf("invalid --xray-destination %q: want xray or cloudwatchlogs", x.Destination)
+			}
+			if p := x.IndexingPercentage; p < 0 || p > 100 {
+				return usageErrorf("invalid --indexing-percentage %v: want a percentage from 0 to 100", p)
+			} else if p == 0 {
+				x.IndexingPercentage = -1 // none; 0 in the options is AWS's default
+			}
+			opts.otlpAddrSet = cmd.Flags().Changed("otlp-addr")
 			// The global --region is the stand-in's region.
 			opts.StandIn.Region = f.Globals.Region
 			// Accept the endpoint URL as well, as users paste it back.
@@ -87,6 +112,7 @@ batchxray) at it, and serves until interrupted.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:4566", "address the AWS endpoint listens on (port 0: any free port)")
 	fl.StringVar(&opts.DaemonAddr, "daemon-addr", "127.0.0.1:2000", "address the X-Ray daemon listens on, UDP and TCP")
+	fl.StringVar(&opts.OTLPAddr, "otlp-addr", "127.0.0.1:4318", "address the host agent's OTLP/HTTP receiver listens on (POST /v1/traces)")
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write the endpoint URL to this file once serving (removed on exit)")
 	// The stand-in's options: one line each.
 	fl.StringVar(&opts.StandIn.Account, "account", "000000000000", "AWS account ID in every ARN")
@@ -94,6 +120,10 @@ batchxray) at it, and serves until interrupted.`,
 	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
 	fl.DurationVar(&opts.StandIn.IAMPropagation, "iam-propagation", 0, "how long new IAM roles and instance profiles stay invisible to other services")
 	fl.DurationVar(&opts.StandIn.ComputeEnvironmentDelay, "compute-environment-delay", 2*time.Second, "how long Batch compute environments and job queues stay CREATING, UPDATING or DELETING")
+	fl.DurationVar(&opts.StandIn.XRay.IndexDelay, "xray-index-delay", 3*time.Second, "how long after its segments arrive X-Ray indexes a trace (GetTraceSummaries, BatchGetTraces)")
+	fl.StringVar(&opts.StandIn.XRay.Destination, "xray-destination", "xray", "where X-Ray sends segments: xray, or cloudwatchlogs (Transaction Search, spans in aws/spans)")
+	fl.Float64Var(&opts.StandIn.XRay.IndexingPercentage, "indexing-percentage", 1, "share of traces (percent) Transaction Search indexes as trace summaries")
+	fl.DurationVar(&opts.StandIn.XRay.RetrievalDelay, "xray-retrieval-delay", time.Second, "how long a StartTraceRetrieval runs before it is COMPLETE")
 	return cmd
 }
 
@@ -126,6 +156,19 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 		return err
 	}
 
+	otlpAddr := ""
+	if opts.OTLPAddr != "" {
+		otlpAddr, err = srv.StartOTLP(opts.OTLPAddr)
+		// The default port may be another stand-in's or an agent's: say so
+		// and serve without it; an address asked for must be had.
+		if err != nil && (opts.otlpAddrSet || !errors.Is(err, syscall.EADDRINUSE)) {
+			return err
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "batchxray local: warning: %s is in use, so no OTLP receiver (use --otlp-addr)\n", opts.OTLPAddr)
+		}
+	}
+
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -141,6 +184,9 @@ func runLocal(ctx context.Context, opts *localOptions) error {
 		"export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
 		"Press Ctrl-C to stop.\n",
 		endpoint, daemonAddr, endpoint, srv.Options().Region)
+	if otlpAddr != "" {
+		fmt.Fprintf(errOut, "batchxray local: OTLP/HTTP receiver on http://%s%s\n", otlpAddr, xray.OTLPPath)
+	}
 	if opts.onReady != nil {
 		opts.onReady(endpoint)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/xray"
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
@@ -36,7 +37,8 @@ func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer
 }
 
 func TestLocalFlags(t *testing.T) {
-	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second}}
+	xrayDefaults := xray.Config{IndexDelay: 3 * time.Second, Destination: "XRay", IndexingPercentage: 1, RetrievalDelay: time.Second}
+	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", OTLPAddr: "127.0.0.1:4318", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second, XRay: xrayDefaults}}
 	tests := []struct {
 		name    string
 		args    []string
@@ -52,7 +54,7 @@ func TestLocalFlags(t *testing.T) {
 			region: "eu-west-1",
 			want: func(o *localOptions) {
 				o.Addr, o.DaemonAddr, o.ReadyFile = "127.0.0.1:0", "127.0.0.1:2001", "/tmp/ready"
-				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second, ComputeEnvironmentDelay: 5 * time.Second}
+				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second, ComputeEnvironmentDelay: 5 * time.Second, XRay: xrayDefaults}
 			},
 		},
 		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
@@ -60,6 +62,18 @@ func TestLocalFlags(t *testing.T) {
 		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency, --iam-propagation and --compute-environment-delay cannot be negative"},
 		{name: "no compute environment delay", args: []string{"--compute-environment-delay", "0"}, want: func(o *localOptions) { o.StandIn.ComputeEnvironmentDelay = -1 }},
 		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra" for "local"`},
+		{
+			name: "transaction search",
+			args: []string{"--xray-destination", "cloudwatchlogs", "--indexing-percentage", "1", "--xray-index-delay", "0", "--xray-retrieval-delay", "5s", "--otlp-addr", "127.0.0.1:0"},
+			want: func(o *localOptions) {
+				o.OTLPAddr = "127.0.0.1:0"
+				o.StandIn.XRay = xray.Config{Destination: "CloudWatchLogs", IndexingPercentage: 1, RetrievalDelay: 5 * time.Second}
+			},
+		},
+		{name: "indexing nothing", args: []string{"--indexing-percentage", "0"}, want: func(o *localOptions) { o.StandIn.XRay.IndexingPercentage = -1 }},
+		{name: "unknown destination", args: []string{"--xray-destination", "s3"}, wantErr: `invalid --xray-destination "s3": want xray or cloudwatchlogs`},
+		{name: "indexing over 100", args: []string{"--indexing-percentage", "150"}, wantErr: "invalid --indexing-percentage 150: want a percentage from 0 to 100"},
+		{name: "negative index delay", args: []string{"--xray-index-delay", "-1s"}, wantErr: "--xray-index-delay and --xray-retrieval-delay cannot be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,24 +1,58 @@
 package main
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
+// scriptsPerCPU is how many tests run at once per GOMAXPROCS when -parallel
+// is not given. The scripts spend most of their time waiting on the
+// stand-in's delays and on their jobs, not on a CPU, so the default of one
+// per CPU leaves the machine idle.
+const scriptsPerCPU = 4
+
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(scriptsMain{m}, map[string]func(){
 		"batchxray": func() { os.Exit(run()) },
 	})
 }
 
+// scriptsMain runs the tests with the scripts' parallelism and closes the
+// shared stand-ins after them. testscript.Main calls Run only in the test
+// binary itself, not when it runs as batchxray.
+type scriptsMain struct{ m *testing.M }
+
+func (s scriptsMain) Run() int {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", strconv.Itoa(scriptsPerCPU*runtime.GOMAXPROCS(0))); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	code := s.m.Run()
+	if err := sharedStandIns.close(); err != nil {
+		fmt.Fprintf(os.Stderr, "stop the shared stand-ins: %v\n", err)
+		code = 1
+	}
+	return code
+}
+
 // TestScript runs the end-to-end scripts in testdata/script through the real
-// main.
+// main. testscript runs each script as a parallel subtest.
 func TestScript(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"standin":   cmdStandIn,
 			"waitfile":  cmdWaitFile,
 			"mkstack":   cmdMakeStack,
 			"awsput":    cmdAWSPut,

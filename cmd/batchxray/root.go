@@ -60,7 +60,7 @@ account.`,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f.reachedRun = true
-			if g.Output != outputText && g.Output != outputJSON {
+			if g.Output != outputText && g.Output != outputJSON && (g.Output != outputOTLP || cmd.Name() != "trace") {
 				return usageErrorf("invalid --output %q: want text or json", g.Output)
 			}
 			if g.NoColor {
@@ -89,6 +89,7 @@ account.`,
 		newSubmitCmd(f, nil),
 		newStatusCmd(f, nil),
 		newTraceCmd(f, nil),
+		newReportCmd(f, nil),
 		newJobCmd(f, nil),
 		newLocalCmd(f, nil),
 		newVersionCmd(f, nil),

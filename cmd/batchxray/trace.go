@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/jobs"
+	"github.com/batchxray/batchxray/internal/report"
 	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
 )
@@ -20,6 +21,9 @@ import (
 // defaultTraceWait is the short grace trace gives X-Ray to index a job's
 // traces: they appear seconds after the daemon flushes, sometimes longer.
 const defaultTraceWait = 30 * time.Second
+
+// outputOTLP is trace's own --output: the trace as OTLP JSON.
+const outputOTLP = "otlp"
 
 type traceOptions struct {
 	f *factory
@@ -61,7 +65,8 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
   batchxray trace "$id" --errors-only --min-duration 10ms
   batchxray trace "$array_id" --index 7
   batchxray trace "$id" --output json | jq '.summary'
-  batchxray trace "$id" --raw | jq -r .name`,
+  batchxray trace "$id" --raw | jq -r .name
+  batchxray trace "$id" --output otlp > trace.json  # for otel-tui or Jaeger`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.jobID = args[0]
@@ -145,6 +150,18 @@ func printTrace(opts *traceOptions, v traces.View, region string) error {
 	switch {
 	case opts.raw:
 		if err := traces.WriteRaw(ios.Out, v); err != nil {
+			return err
+		}
+	case f.Globals.Output == outputOTLP:
+		all := v.Traces
+		for _, c := range v.Children {
+			all = append(all[:len(all):len(all)], c.Traces...)
+		}
+		b, err := report.OTLPTraces(all)
+		if err != nil {
+			return err
+		}
+		if _, err := ios.Out.Write(b); err != nil {
 			return err
 		}
 	case f.Globals.JSON():

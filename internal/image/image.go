@@ -7,20 +7,15 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
@@ -60,47 +55,22 @@ type Publisher struct {
 	Transport http.RoundTripper
 }
 
-// Tag is the image tag for the binary: its digest, so the same binary is
-// never pushed twice.
+// defaultRecipe names how Build lays the image out; it is part of the tag,
+// so an image built the old way is not mistaken for the new one.
+const defaultRecipe = "batchxray-default-2"
+
+// Tag is the image tag for the binary: its digest (with the recipe's), so
+// the same binary is never pushed twice.
 func (p *Publisher) Tag() string {
-	sum := sha256.Sum256(p.Binary)
+	bin := sha256.Sum256(p.Binary)
+	sum := sha256.Sum256([]byte(defaultRecipe + "\n" + hex.EncodeToString(bin[:])))
 	return "bin-" + hex.EncodeToString(sum[:])[:20]
 }
 
 // Publish pushes the image to repository unless the tag is already there,
 // and returns its reference (repository:tag). With dryRun it only looks.
 func (p *Publisher) Publish(ctx context.Context, repository, username, password string, dryRun bool) (string, bool, error) {
-	ref, err := name.NewTag(repository + ":" + p.Tag())
-	if err != nil {
-		return "", false, fmt.Errorf("image reference: %w", err)
-	}
-	opts := []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuth(&authn.Basic{Username: username, Password: password}),
-	}
-	if p.Transport != nil {
-		opts = append(opts, remote.WithTransport(p.Transport))
-	}
-	_, err = remote.Head(ref, opts...)
-	var terr *transport.Error
-	switch {
-	case err == nil:
-		return ref.String(), false, nil
-	case errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound:
-	default:
-		return "", false, fmt.Errorf("look for image %s: %w", ref, err)
-	}
-	if dryRun {
-		return ref.String(), true, nil
-	}
-	img, err := p.Build()
-	if err != nil {
-		return "", false, err
-	}
-	if err := remote.Write(ref, img, opts...); err != nil {
-		return "", false, fmt.Errorf("push image %s: %w", ref, err)
-	}
-	return ref.String(), true, nil
+	return client{transport: p.Transport}.push(ctx, repository, p.Tag(), username, password, dryRun, p.Build)
 }
 
 // epoch is every file's and the image's time, so the same binary always
@@ -162,8 +132,10 @@ func (p *Publisher) Build() (v1.Image, error) {
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", p.Arch
 	cf.Created = v1.Time{Time: epoch}
-	cf.Config.Entrypoint = []string{BinaryPath}
-	cf.Config.Cmd = []string{"job"}
+	// No entrypoint: the job definition's command (`batchxray job`, found
+	// on PATH) is the container's argv as it is, as with --image.
+	cf.Config.Entrypoint = nil
+	cf.Config.Cmd = []string{BinaryPath, "job"}
 	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin", "SSL_CERT_FILE=" + CAPath}
 	cf.Config.Labels = map[string]string{"org.opencontainers.image.title": "batchxray job"}
 	return mutate.ConfigFile(img, cf)

@@ -65,7 +65,7 @@ func TestPublishPushesOnceAndPullsBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cf.OS != "linux" || cf.Architecture != "arm64" || strings.Join(cf.Config.Entrypoint, " ") != BinaryPath || strings.Join(cf.Config.Cmd, " ") != "job" {
+	if cf.OS != "linux" || cf.Architecture != "arm64" || len(cf.Config.Entrypoint) != 0 || strings.Join(cf.Config.Cmd, " ") != BinaryPath+" job" {
 		t.Errorf("config: os %s arch %s entrypoint %v cmd %v", cf.OS, cf.Architecture, cf.Config.Entrypoint, cf.Config.Cmd)
 	}
 	layers, err := img.Layers()

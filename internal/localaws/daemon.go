@@ -39,3 +39,29 @@ func (s *Server) Daemon() *xray.Daemon {
 func (s *Server) XRay() *xray.Service {
 	return s.xray
 }
+
+// StartOTLP starts the host agent's OTLP/HTTP receiver on addr (port 0
+// picks a free one), which stores every span it is sent as X-Ray segments,
+// and returns the address it listens on. Close stops it.
+func (s *Server) StartOTLP(addr string) (string, error) {
+	o, err := s.xray.StartOTLP(addr)
+	if err != nil {
+		return "", fmt.Errorf("start the OTLP receiver: %w", err)
+	}
+	s.mu.Lock()
+	s.otlp = o
+	s.closers = append(s.closers, func() { _ = o.Close() })
+	s.mu.Unlock()
+	return o.Addr(), nil
+}
+
+// OTLPAddr is the address the OTLP receiver listens on, or "" before
+// StartOTLP.
+func (s *Server) OTLPAddr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.otlp == nil {
+		return ""
+	}
+	return s.otlp.Addr()
+}

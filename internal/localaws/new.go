@@ -45,7 +45,11 @@ func New(opts Options) *Server {
 	ecrService := ecr.New(env, s.Endpoint)
 	s.services["ecr"] = ecrService
 	s.mounts["/v2/"] = ecrService.Registry()
-	s.xray = xray.New(env)
+	xrayConfig := opts.XRay
+	if xrayConfig.Spans == nil {
+		xrayConfig.Spans = logsService
+	}
+	s.xray = xray.New(env, xrayConfig)
 	s.services["xray"] = s.xray
 	return s
 }

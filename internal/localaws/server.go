@@ -40,6 +40,10 @@ type Options struct {
 	// job queues stay CREATING, UPDATING or DELETING (default 2s; negative:
 	// no delay).
 	ComputeEnvironmentDelay time.Duration
+	// XRay are X-Ray's settings: its indexing delay, trace segment
+	// destination and indexing rule. Its spans go to this stand-in's
+	// CloudWatch Logs unless XRay.Spans is set.
+	XRay xray.Config
 	// Executable is the binary Batch runs when a job's command starts with
 	// the word batchxray (default: the path this process was started as,
 	// see batch.DefaultExecutable).
@@ -100,6 +104,7 @@ type Server struct {
 	closers []func()
 
 	mu       sync.Mutex
+	otlp     *xray.OTLPReceiver
 	calls    []Call
 	throttle float64
 	faults   []*fault

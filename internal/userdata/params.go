@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Params are the inputs of Build. Only Region and Arch are required; Params
@@ -68,13 +69,14 @@ const DefaultVersion = "3.x"
 
 const defaultDaemonAddress = "127.0.0.1:2000"
 
+// The patterns compile on first use, not at init.
 var (
 	// Region names are <country>[-gov]-<direction>-<n>. The ISO partitions
 	// are left out on purpose: their buckets are not reachable the same way.
-	regionRE = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}$`)
+	regionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-[0-9]{1,2}$`) })
 	// The 3 line is the one the version 2 config file belongs to.
-	versionRE = regexp.MustCompile(`^3\.(x|[0-9]+\.[0-9]+)$`)
-	hostRE    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
+	versionRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^3\.(x|[0-9]+\.[0-9]+)$`) })
+	hostRE    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`) })
 	logLevels = []string{"dev", "debug", "info", "warn", "error", "prod"}
 )
 
@@ -86,7 +88,7 @@ func (p Params) Normalize() (Params, error) {
 	var errs []string
 	if p.Region == "" {
 		errs = append(errs, "region is required")
-	} else if !regionRE.MatchString(p.Region) {
+	} else if !regionRE().MatchString(p.Region) {
 		errs = append(errs, fmt.Sprintf("region %q is not a region name such as us-east-1", p.Region))
 	} else {
 		part := partitionOf(p.Region)
@@ -116,7 +118,7 @@ func (p Params) Normalize() (Params, error) {
 		p.Agent = AgentXRayDaemon
 		if p.Version == "" {
 			p.Version = DefaultVersion
-		} else if !versionRE.MatchString(p.Version) {
+		} else if !versionRE().MatchString(p.Version) {
 			errs = append(errs, fmt.Sprintf("daemon version %q is not 3.x or a release such as 3.3.13", p.Version))
 		}
 	case AgentCloudWatch:
@@ -174,7 +176,7 @@ func checkAddress(addr string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not host:port: %w", addr, err)
 	}
-	if host == "" || net.ParseIP(host) == nil && !hostRE.MatchString(host) {
+	if host == "" || net.ParseIP(host) == nil && !hostRE().MatchString(host) {
 		return fmt.Errorf("%q: host %q is not an IP address or host name", addr, host)
 	}
 	n, err := strconv.Atoi(port)

@@ -15,6 +15,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"text/template"
 )
 
@@ -29,11 +30,15 @@ var (
 	cloudwatchTemplate string
 )
 
-// scripts are the install scripts by agent.
-var scripts = map[string]*template.Template{
-	AgentXRayDaemon: template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(xrayTemplate)),
-	AgentCloudWatch: template.Must(template.New("install-cloudwatch.sh").Option("missingkey=error").Parse(cloudwatchTemplate)),
-}
+// scripts are the install scripts by agent, parsed on first use, not at
+// init: every batchxray command links this package, and most never build
+// user data.
+var scripts = sync.OnceValue(func() map[string]*template.Template {
+	return map[string]*template.Template{
+		AgentXRayDaemon: template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(xrayTemplate)),
+		AgentCloudWatch: template.Must(template.New("install-cloudwatch.sh").Option("missingkey=error").Parse(cloudwatchTemplate)),
+	}
+})
 
 // paramsPrefix starts the script's comment line that records the Params, so
 // that Parse can say what an existing launch template was built with.
@@ -55,7 +60,7 @@ func WithBoundary(b string) Option {
 
 // boundaryRE is RFC 2046's bcharsnospace without the space, which a quoted
 // boundary may hold but is a needless risk.
-var boundaryRE = regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=?]{1,70}$`)
+var boundaryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=?]{1,70}$`) })
 
 // Build returns the MIME multi-part user data that installs p's agent (the
 // X-Ray daemon or the CloudWatch agent). The same Params always give the same bytes.
@@ -80,7 +85,7 @@ func Build(p Params, opts ...Option) ([]byte, error) {
 		sum := sha256.Sum256(sh)
 		boundary = "==BATCHXRAY_" + hex.EncodeToString(sum[:8]) + "=="
 	}
-	if !boundaryRE.MatchString(boundary) {
+	if !boundaryRE().MatchString(boundary) {
 		return nil, fmt.Errorf("build user data: MIME boundary %q is not 1-70 letters, digits or '()+_,-./:=?", boundary)
 	}
 	if bytes.Contains(sh, []byte("--"+boundary)) {
@@ -129,7 +134,7 @@ func renderScript(p Params) ([]byte, error) {
 		RPMURL     string
 	}{p, string(js), p.unameArch(), p.rpmURL()}
 	var b bytes.Buffer
-	if err := scripts[p.Agent].Execute(&b, data); err != nil {
+	if err := scripts()[p.Agent].Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render user data script: %w", err)
 	}
 	for i, line := range strings.Split(b.String(), "\n") {

@@ -36,7 +36,7 @@ func jobSegment(i int) []byte {
 }
 
 func benchService() *Service {
-	return New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewRealClock()})
+	return New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewRealClock()}, Config{})
 }
 
 // BenchmarkDaemonIngest sends b.N segment datagrams over loopback UDP and
@@ -146,5 +146,33 @@ func BenchmarkStreamedSubsegments(b *testing.B) {
 	from, to := float64(benchBase-1), float64(benchBase+1)
 	if _, err := svc.traceSummaries(getTraceSummariesInput{StartTime: &from, EndTime: &to}); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkBatchGetTracesInferred reads five job traces a call, each with
+// an S3 subsegment, so that every read adds an inferred segment (the
+// documents are decoded and encoded again); the figure is per call.
+func BenchmarkBatchGetTracesInferred(b *testing.B) {
+	svc := benchService()
+	var ids []string
+	for i := range 5 {
+		if err := svc.Ingest(jobSegment(i)); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, fmt.Sprintf("1-%08x-%024x", benchBase+i/2, i))
+	}
+	body := `{"TraceIds":["` + strings.Join(ids, `","`) + `"]}`
+	b.ReportAllocs()
+	for b.Loop() {
+		out, err := svc.batchGetTraces(httptest.NewRequest(http.MethodPost, "/Traces", strings.NewReader(body)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(out.(struct {
+			Traces              []traceOut
+			UnprocessedTraceIds []string
+		}).Traces); n != 5 {
+			b.Fatalf("%d traces, want 5", n)
+		}
 	}
 }

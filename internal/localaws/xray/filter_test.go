@@ -42,7 +42,7 @@ func fixtureDocs() []string {
 
 func fixtureService(t testing.TB) *Service {
 	t.Helper()
-	s := New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewFakeClockAt(time.Unix(1593835600, 0))})
+	s := New(awsproto.Env{Account: "000000000000", Region: "us-east-1", Clock: clockwork.NewFakeClockAt(time.Unix(1593835600, 0))}, Config{})
 	for _, d := range fixtureDocs() {
 		if err := s.Ingest([]byte(d)); err != nil {
 			t.Fatalf("ingest fixture: %v", err)

@@ -357,26 +357,6 @@ func (s *Service) getSamplingTargets(r *http.Request) (any, error) {
 	return out, nil
 }
 
-func (s *Service) getTraceSegmentDestination(*http.Request) (any, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	return struct{ Destination, Status string }{s.destination, "ACTIVE"}, nil
-}
-
-func (s *Service) updateTraceSegmentDestination(r *http.Request) (any, error) {
-	var in struct{ Destination string }
-	if err := decode(r, &in); err != nil {
-		return nil, err
-	}
-	if in.Destination != "XRay" && in.Destination != "CloudWatchLogs" {
-		return nil, invalidRequest("Destination %q is not XRay or CloudWatchLogs", in.Destination)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.destination = in.Destination
-	return struct{ Destination, Status string }{s.destination, "ACTIVE"}, nil
-}
-
 // taggable says whether an ARN names a resource that exists; the caller
 // holds the lock.
 func (s *Service) taggable(arn string) error {

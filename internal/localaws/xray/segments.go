@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"unicode"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
@@ -53,6 +54,25 @@ type httpDoc struct {
 }
 
 func (d *segDoc) isSubsegment() bool { return d.Type == "subsegment" }
+
+// callsOut says whether the document or one of its subsegments calls an
+// AWS or remote service (namespace aws or remote).
+func (d *segDoc) callsOut() bool {
+	if d.isSubsegment() && callNamespace(d.Namespace) {
+		return true
+	}
+	for i := range d.Subsegments {
+		if callNamespace(d.Subsegments[i].Namespace) || d.Subsegments[i].callsOut() {
+			return true
+		}
+	}
+	return false
+}
+
+func callNamespace(ns string) bool {
+	ns = strings.ToLower(ns)
+	return ns == "aws" || ns == "remote"
+}
 
 // SegmentError is why X-Ray refused a segment document, as it reports it in
 // UnprocessedTraceSegments: the document's id when it could be read, an
@@ -164,8 +184,13 @@ func (s *Service) ingest(doc []byte) error {
 	}
 	raw := append([]byte(nil), doc...)
 	s.mu.Lock()
-	s.store.put(d, raw)
+	toLogs := s.transactionSearch()
+	now := s.env.Clock.Now()
+	s.store.put(d, raw, arrival{at: now, inLogs: toLogs, indexedBy: now.Add(-s.cfg.IndexDelay), indexed: s.indexes})
 	s.mu.Unlock()
+	if toLogs && s.cfg.Spans != nil {
+		s.writeSpans(d)
+	}
 	return nil
 }
 

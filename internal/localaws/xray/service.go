@@ -6,14 +6,51 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 )
+
+// Config are the stand-in X-Ray's own settings. The zero value is an
+// account in X-Ray mode that indexes every trace at once.
+type Config struct {
+	// IndexDelay is how long after its documents arrive a trace stays
+	// invisible to GetTraceSummaries and BatchGetTraces, as X-Ray indexes
+	// traces seconds after they are sent.
+	IndexDelay time.Duration
+	// Destination is where segments go from the start: "XRay" (the
+	// default, also "") or "CloudWatchLogs" (Transaction Search on, ACTIVE).
+	Destination string
+	// DestinationDelay is how long UpdateTraceSegmentDestination leaves
+	// the new destination PENDING before it is ACTIVE and in effect.
+	DestinationDelay time.Duration
+	// IndexingPercentage is the Default indexing rule's
+	// DesiredSamplingPercentage (up to 100); 0 means AWS's default, 1, and
+	// a negative value 0 (nothing indexed).
+	IndexingPercentage float64
+	// IndexingSeed seeds the per-trace indexing decision, so a test knows
+	// which traces a percentage indexes.
+	IndexingSeed uint64
+	// RetrievalDelay is how long a StartTraceRetrieval runs: SCHEDULED
+	// for its first tenth, RUNNING for the rest, then COMPLETE.
+	RetrievalDelay time.Duration
+	// Spans, when set, receives the spans written to the aws/spans log
+	// group in CloudWatch Logs mode (the stand-in's CloudWatch Logs).
+	Spans SpanWriter
+}
+
+// SpanWriter appends one event to a log stream, creating the group and the
+// stream when missing: the part of CloudWatch Logs that Transaction Search
+// writes spans with.
+type SpanWriter interface {
+	Write(group, stream string, at time.Time, message string)
+}
 
 // Service is the stand-in's X-Ray.
 type Service struct {
 	awsproto.RESTJSON
 	env awsproto.Env
+	cfg Config
 
 	mu sync.RWMutex
 	store
@@ -21,20 +58,25 @@ type Service struct {
 	ruleOrder   []string         // creation order, for stable listings
 	tags        map[string]map[string]string
 	lastRuleMod float64
-	destination string
+	dest        destinationState
+	indexing    indexingRule
+	retrievals  map[string]*retrieval
 
 	daemon daemonSlot
 }
 
-// New returns an X-Ray with no traces and the Default sampling rule.
-func New(env awsproto.Env) *Service {
+// New returns an X-Ray with no traces, the Default sampling rule and the
+// Default indexing rule.
+func New(env awsproto.Env, cfg Config) *Service {
 	s := &Service{
-		env:         env,
-		store:       newStore(),
-		rules:       map[string]*rule{},
-		tags:        map[string]map[string]string{},
-		destination: "XRay",
+		env:        env,
+		cfg:        cfg,
+		store:      newStore(),
+		rules:      map[string]*rule{},
+		tags:       map[string]map[string]string{},
+		retrievals: map[string]*retrieval{},
 	}
+	s.initDestination()
 	s.addDefaultRule()
 	s.RESTJSON = awsproto.RESTJSON{
 		Name:     "xray",
@@ -52,6 +94,12 @@ func New(env awsproto.Env) *Service {
 		"DeleteSamplingRule":            s.deleteSamplingRule,
 		"GetTraceSegmentDestination":    s.getTraceSegmentDestination,
 		"UpdateTraceSegmentDestination": s.updateTraceSegmentDestination,
+		"GetIndexingRules":              s.getIndexingRules,
+		"UpdateIndexingRule":            s.updateIndexingRule,
+		"StartTraceRetrieval":           s.startTraceRetrieval,
+		"ListRetrievedTraces":           s.listRetrievedTraces,
+		"CancelTraceRetrieval":          s.cancelTraceRetrieval,
+		"GetRetrievedTracesGraph":       s.getRetrievedTracesGraph,
 		"TagResource":                   s.tagResource,
 		"UntagResource":                 s.untagResource,
 		"ListTagsForResource":           s.listTagsForResource,

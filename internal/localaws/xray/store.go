@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // store keeps every trace in memory, in a map by ID and in a slice sorted by
@@ -32,6 +33,12 @@ type trace struct {
 	revision int32
 	sum      summary
 	dirty    bool
+	// indexed is decided when the first document arrives: whether the
+	// trace gets a summary (every trace in X-Ray mode, the indexing
+	// rule's share in CloudWatch Logs mode).
+	indexed bool
+	// first is when the first document arrived.
+	first time.Time
 }
 
 // document is one stored document: its bytes, and what storing and
@@ -42,29 +49,65 @@ type document struct {
 	parentID   string
 	subsegment bool
 	inProgress bool
+	// start and end are the document's times (end 0 while in progress).
+	start, end float64
+	// arrived is when the document was stored; it is indexed IndexDelay
+	// later.
+	arrived time.Time
+	// inLogs says the document was also written to aws/spans, where trace
+	// retrievals read.
+	inLogs bool
+	// prev is the version this document replaced, read in its place
+	// until this one is indexed.
+	prev *document
+	// calls says the document holds a subsegment that calls an AWS or
+	// remote service, for which BatchGetTraces adds an inferred segment.
+	calls bool
 	// seg is the parsed document, kept only in traces of several
 	// documents, which are summarized again as they change. Most traces
 	// are one segment and keep only the bytes.
 	seg *segDoc
 }
 
+// version is the latest version of the document that keep keeps, or nil.
+func (d *document) version(keep func(*document) bool) *document {
+	for d != nil && !keep(d) {
+		d = d.prev
+	}
+	return d
+}
+
 func (t *trace) less(epoch int64, id string) bool {
 	return t.epoch < epoch || t.epoch == epoch && t.id < id
 }
 
+// arrival is how a document came in: when, whether it also went to
+// aws/spans, and (for a new trace) whether the trace is indexed.
+type arrival struct {
+	at     time.Time
+	inLogs bool
+	// indexedBy is the latest arrival indexed at this moment.
+	indexedBy time.Time
+	indexed   func(traceID string) bool
+}
+
 // put adds or replaces a validated document. A trace of one document is
 // summarized at once; a trace of several, at the next flush.
-func (st *store) put(d *segDoc, raw []byte) {
+func (st *store) put(d *segDoc, raw []byte, a arrival) {
 	t := st.traces[d.TraceID]
 	if t == nil {
-		t = &trace{id: d.TraceID, epoch: traceEpoch(d.TraceID)}
+		t = &trace{id: d.TraceID, epoch: traceEpoch(d.TraceID), indexed: a.indexed(d.TraceID), first: a.at}
 		st.traces[t.id] = t
 		// Traces mostly arrive in epoch order, so this is nearly always an
 		// append.
 		i := sort.Search(len(st.byEpoch), func(i int) bool { return !st.byEpoch[i].less(t.epoch, t.id) })
 		st.byEpoch = slices.Insert(st.byEpoch, i, t)
 	}
-	doc := &document{raw: raw, id: d.ID, parentID: d.ParentID, subsegment: d.isSubsegment(), inProgress: d.InProgress}
+	doc := &document{raw: raw, id: d.ID, parentID: d.ParentID, subsegment: d.isSubsegment(), inProgress: d.InProgress,
+		arrived: a.at, inLogs: a.inLogs, calls: d.callsOut(), start: *d.StartTime}
+	if d.EndTime != nil {
+		doc.end = *d.EndTime
+	}
 	i := -1
 	if t.byID != nil {
 		if j, ok := t.byID[d.ID]; ok {
@@ -88,6 +131,12 @@ func (st *store) put(d *segDoc, raw []byte) {
 	case !t.docs[i].inProgress && d.InProgress:
 		return
 	default:
+		// Until the new version is indexed, readers see the one before.
+		old := t.docs[i]
+		if !old.arrived.After(a.indexedBy) {
+			old.prev = nil // indexed already: older versions are never read
+		}
+		doc.prev = old
 		t.docs[i] = doc
 	}
 	t.revision++
@@ -326,7 +375,7 @@ func (s *summary) walk(d *segDoc, service string) {
 	if ns := strings.ToLower(d.Namespace); ns == "aws" || ns == "remote" {
 		typ := "remote"
 		if ns == "aws" {
-			typ = "AWS::" + d.Name
+			typ = awsOrigin(d.Name, nil)
 		}
 		f := s.addService(d.Name, typ)
 		f.err = f.err || d.Error

@@ -179,10 +179,16 @@ func (s *Service) traceSummaries(in getTraceSummariesInput) (*getTraceSummariesO
 	} else {
 		candidates = s.byEpoch
 	}
-	out := &getTraceSummariesOutput{TraceSummaries: []traceSummary{}, ApproximateTime: secs(s.env.Clock.Now())}
+	now := s.env.Clock.Now()
+	out := &getTraceSummariesOutput{TraceSummaries: []traceSummary{}, ApproximateTime: secs(now)}
 	for i := len(candidates) - 1; i >= 0; i-- {
 		t := candidates[i]
 		if !t.less(after.epoch, after.id) {
+			continue
+		}
+		// A trace is summarized once its first documents are indexed;
+		// in CloudWatch Logs mode only the indexing rule's share is.
+		if !t.indexed || now.Before(t.first.Add(s.cfg.IndexDelay)) {
 			continue
 		}
 		if len(out.TraceSummaries) == summariesPageSize {
@@ -302,40 +308,55 @@ func (s *Service) batchGetTraces(r *http.Request) (any, error) {
 	}{Traces: []traceOut{}, UnprocessedTraceIds: []string{}}
 	s.readFresh()
 	defer s.mu.RUnlock()
+	cutoff := s.env.Clock.Now().Add(-s.cfg.IndexDelay)
 	for _, id := range in.TraceIds {
 		t := s.traces[id]
-		if t == nil {
+		if t == nil || !t.indexed {
 			out.UnprocessedTraceIds = append(out.UnprocessedTraceIds, id)
 			continue
 		}
-		segs, err := t.segments()
+		segs, err := t.segments(func(d *document) bool { return !d.arrived.After(cutoff) })
 		if err != nil {
 			return nil, err
+		}
+		if len(segs) == 0 {
+			// Not indexed yet.
+			out.UnprocessedTraceIds = append(out.UnprocessedTraceIds, id)
+			continue
 		}
 		out.Traces = append(out.Traces, traceOut{Id: t.id, Duration: t.sum.duration, Segments: segs})
 	}
 	return out, nil
 }
 
-// segments are the trace's segment documents with every subsegment that was
-// sent on its own put back under its parent, as X-Ray returns them. A
-// subsegment whose parent never arrived stays a document of its own.
-func (t *trace) segments() ([]segmentOut, error) {
-	var loose []*document
+// segments are the trace's documents that keep keeps (for a document
+// replaced, the latest version kept), with every
+// subsegment that was sent on its own put back under its parent, as X-Ray
+// returns them, followed by the inferred segments X-Ray adds for the AWS
+// and remote services that subsegments call. A subsegment whose parent
+// never arrived stays a document of its own.
+func (t *trace) segments(keep func(*document) bool) ([]segmentOut, error) {
+	var docs, loose []*document
+	calls := false
 	for _, d := range t.docs {
+		if d = d.version(keep); d == nil {
+			continue
+		}
+		docs = append(docs, d)
 		if d.subsegment {
 			loose = append(loose, d)
 		}
+		calls = calls || d.calls
 	}
-	if len(loose) == 0 {
-		out := make([]segmentOut, 0, len(t.docs))
-		for _, d := range t.docs {
+	if len(loose) == 0 && !calls {
+		out := make([]segmentOut, 0, len(docs))
+		for _, d := range docs {
 			out = append(out, segmentOut{Id: d.id, Document: string(d.raw)})
 		}
 		return out, nil
 	}
 	trees := map[string]map[string]any{} // document id → its decoded JSON
-	for _, d := range t.docs {
+	for _, d := range docs {
 		dec := json.NewDecoder(bytes.NewReader(d.raw))
 		dec.UseNumber() // numbers come back as they were sent
 		var m map[string]any
@@ -351,7 +372,7 @@ func (t *trace) segments() ([]segmentOut, error) {
 			if placed[d.id] {
 				continue
 			}
-			for _, root := range t.docs {
+			for _, root := range docs {
 				if root == d || placed[root.id] {
 					continue
 				}
@@ -381,21 +402,101 @@ func (t *trace) segments() ([]segmentOut, error) {
 		}
 	}
 	out := []segmentOut{}
-	for _, d := range t.docs {
+	var inferred []map[string]any
+	for _, d := range docs {
 		if placed[d.id] {
 			continue
 		}
-		doc := string(d.raw)
-		if tree := trees[d.id]; tree != nil {
-			b, err := json.Marshal(tree)
-			if err != nil {
-				return nil, fmt.Errorf("encode segment %s: %w", d.id, err)
-			}
-			doc = string(b)
+		tree := trees[d.id]
+		inferred = appendInferred(inferred, t.id, tree, d.subsegment)
+		b, err := json.Marshal(tree)
+		if err != nil {
+			return nil, fmt.Errorf("encode segment %s: %w", d.id, err)
 		}
-		out = append(out, segmentOut{Id: d.id, Document: doc})
+		out = append(out, segmentOut{Id: d.id, Document: string(b)})
+	}
+	for _, inf := range inferred {
+		b, err := json.Marshal(inf)
+		if err != nil {
+			return nil, fmt.Errorf("encode inferred segment: %w", err)
+		}
+		out = append(out, segmentOut{Id: inf["id"].(string), Document: string(b)})
 	}
 	return out, nil
+}
+
+// inferredFields are the fields an inferred segment copies from the
+// subsegment that called its service.
+var inferredFields = []string{"name", "start_time", "end_time", "in_progress", "http", "aws", "error", "fault", "throttle", "cause"}
+
+// appendInferred adds an inferred segment for every subsegment under node
+// (and node itself when it is a subsegment) that calls an AWS or remote
+// service: X-Ray's downstream node of the call, with the call's times and
+// its http and aws fields, parent_id the calling subsegment and an origin
+// naming the AWS resource type.
+func appendInferred(out []map[string]any, traceID string, node map[string]any, isSub bool) []map[string]any {
+	if ns, _ := node["namespace"].(string); isSub && callNamespace(ns) {
+		id, _ := node["id"].(string)
+		inf := map[string]any{"id": inferredID(traceID, id), "parent_id": id, "inferred": true, "trace_id": traceID}
+		for _, k := range inferredFields {
+			if v, ok := node[k]; ok {
+				inf[k] = v
+			}
+		}
+		if strings.EqualFold(ns, "aws") {
+			name, _ := node["name"].(string)
+			fields, _ := node["aws"].(map[string]any)
+			inf["origin"] = awsOrigin(name, fields)
+		}
+		out = append(out, inf)
+	}
+	subs, _ := node["subsegments"].([]any)
+	for _, sub := range subs {
+		if m, ok := sub.(map[string]any); ok {
+			out = appendInferred(out, traceID, m, true)
+		}
+	}
+	return out
+}
+
+// inferredID is a stable segment ID for the inferred segment of a call,
+// so that every read of the trace returns the same document.
+func inferredID(traceID, callID string) string {
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(traceID))
+	_, _ = h.Write([]byte(callID))
+	return fmt.Sprintf("%016x", h.Sum64())
+}
+
+// awsOrigin is the resource type X-Ray names the service an AWS SDK
+// subsegment called: from the resource the subsegment names (table_name,
+// bucket_name, queue_url, topic_arn), else from the service's name.
+func awsOrigin(name string, fields map[string]any) string {
+	for key, origin := range map[string]string{
+		"table_name":  "AWS::DynamoDB::Table",
+		"bucket_name": "AWS::S3::Bucket",
+		"queue_url":   "AWS::SQS::Queue",
+		"topic_arn":   "AWS::SNS::Topic",
+	} {
+		if _, ok := fields[key]; ok {
+			return origin
+		}
+	}
+	switch strings.ToLower(name) {
+	case "dynamodb":
+		return "AWS::DynamoDB::Table"
+	case "s3":
+		return "AWS::S3::Bucket"
+	case "sqs":
+		return "AWS::SQS::Queue"
+	case "sns":
+		return "AWS::SNS::Topic"
+	case "kinesis":
+		return "AWS::Kinesis::Stream"
+	case "lambda":
+		return "AWS::Lambda"
+	}
+	return "AWS::" + name
 }
 
 // findNode finds the segment or subsegment with the id in a decoded

@@ -195,8 +195,21 @@ func TestSubsegmentsSentSeparatelyAreMerged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out.Traces) != 1 || len(out.Traces[0].Segments) != 1 {
-		t.Fatalf("traces = %+v, want one trace of one segment", out.Traces)
+	// The job's segment, and the S3 segment X-Ray infers from the call.
+	if len(out.Traces) != 1 || len(out.Traces[0].Segments) != 2 {
+		t.Fatalf("traces = %+v, want one trace of two segments", out.Traces)
+	}
+	var inferred struct {
+		Name     string `json:"name"`
+		ParentID string `json:"parent_id"`
+		Origin   string `json:"origin"`
+		Inferred bool   `json:"inferred"`
+	}
+	if err := json.Unmarshal([]byte(aws.ToString(out.Traces[0].Segments[1].Document)), &inferred); err != nil {
+		t.Fatal(err)
+	}
+	if inferred.Name != "S3" || inferred.ParentID != "00000000000000b4" || !inferred.Inferred || inferred.Origin != "AWS::S3::Bucket" {
+		t.Errorf("second segment = %+v, want the inferred S3 segment", inferred)
 	}
 	var got node
 	if err := json.Unmarshal([]byte(aws.ToString(out.Traces[0].Segments[0].Document)), &got); err != nil {
