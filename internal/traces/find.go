@@ -36,6 +36,7 @@ type (
 		summariesAPI
 		batchAPI
 		destinationAPI
+		retrievalAPI
 	}
 )
 
@@ -190,10 +191,22 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 // findByID fetches the job's traces by their IDs, again within req.Wait
 // until expect job segments are there.
 func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trace, error) {
+	get := f.fetch
+	if f.destination(ctx) == types.TraceSegmentDestinationCloudWatchLogs {
+		// Transaction Search: any trace by ID, over the job's lifetime.
+		now := f.clock.Now()
+		start, end := req.Job.CreatedAt.Add(-f.Margin), req.Job.End(now).Add(f.Margin)
+		if end.After(now) {
+			end = now
+		}
+		get = func(ctx context.Context, ids []string) ([]*Trace, error) {
+			return f.retrieve(ctx, ids, start, end, req.Wait)
+		}
+	}
 	var got []*Trace
 	look := func(ctx context.Context) (bool, error) {
 		var err error
-		got, err = f.fetch(ctx, req.TraceIDs)
+		got, err = get(ctx, req.TraceIDs)
 		n := 0
 		for _, t := range got {
 			n += JobSegments(t)

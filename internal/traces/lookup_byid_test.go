@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
@@ -16,13 +17,19 @@ import (
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+	xraysvc "github.com/batchxray/batchxray/internal/localaws/xray"
 	"github.com/batchxray/batchxray/internal/traceid"
 )
 
 // countingXRay is the real client, counting the calls by operation.
 type countingXRay struct {
 	*xray.Client
-	summaries, batches atomic.Int32
+	summaries, batches, retrievals atomic.Int32
+}
+
+func (c *countingXRay) StartTraceRetrieval(ctx context.Context, in *xray.StartTraceRetrievalInput, o ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error) {
+	c.retrievals.Add(1)
+	return c.Client.StartTraceRetrieval(ctx, in, o...)
 }
 
 func (c *countingXRay) GetTraceSummaries(ctx context.Context, in *xray.GetTraceSummariesInput, o ...func(*xray.Options)) (*xray.GetTraceSummariesOutput, error) {
@@ -87,8 +94,35 @@ func put(t *testing.T, c *xray.Client, trace, jobID string, attempts int, index 
 // the trace ID they carry from the stand-in's X-Ray over real HTTP, with no
 // search at all; the array's children by the rule, 5 a call.
 func TestLookupByID(t *testing.T) {
-	_, cfg := localawstest.Start(t, localaws.Options{})
+	t.Run("X-Ray", func(t *testing.T) { testLookupByID(t, xraysvc.Config{}, false) })
+	// Transaction Search at 1%: BatchGetTraces and the search see about 1
+	// trace in 100; StartTraceRetrieval gets every one by ID.
+	t.Run("CloudWatchLogs-1%", func(t *testing.T) {
+		testLookupByID(t, xraysvc.Config{Destination: "CloudWatchLogs", IndexingPercentage: 1, IndexingSeed: 7, RetrievalDelay: 30 * time.Millisecond}, true)
+	})
+}
+
+func testLookupByID(t *testing.T, xc0 xraysvc.Config, cwl bool) {
+	_, cfg := localawstest.Start(t, localaws.Options{XRay: xc0})
 	xc := xray.NewFromConfig(cfg)
+	finder := func(cx *countingXRay) *Finder {
+		f := NewFinder(cx, clockwork.NewRealClock())
+		f.MinDelay, f.MaxDelay = 10*time.Millisecond, 50*time.Millisecond
+		return f
+	}
+	wantGets := func(n int32, cx *countingXRay) {
+		t.Helper()
+		got := cx.batches.Load()
+		if cwl {
+			got = cx.retrievals.Load()
+			if cx.batches.Load() != 0 {
+				t.Errorf("%d BatchGetTraces in CloudWatch Logs mode", cx.batches.Load())
+			}
+		}
+		if cx.summaries.Load() != 0 || got != n {
+			t.Errorf("%d searches and %d gets, want 0 and %d", cx.summaries.Load(), got, n)
+		}
+	}
 	var details []batchtypes.JobDetail
 	newTrace := func(i int) string { return fmt.Sprintf("1-%08x-%024x", byIDStart, i+1) }
 	for i := range 20 {
@@ -115,11 +149,25 @@ func TestLookupByID(t *testing.T) {
 		put(t, xc, ct, aws.ToString(c.JobId), 1, &i)
 	}
 	bc := &describeOnly{t: t, jobs: details}
+	if cwl {
+		// The test can fail: BatchGetTraces sees only the indexed share.
+		seen := 0
+		for i := 0; i < 20; i += 5 {
+			out, err := xc.BatchGetTraces(context.Background(), &xray.BatchGetTracesInput{TraceIds: []string{newTrace(i), newTrace(i + 1), newTrace(i + 2), newTrace(i + 3), newTrace(i + 4)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen += len(out.Traces)
+		}
+		if seen > 5 {
+			t.Fatalf("BatchGetTraces sees %d of 20 traces at 1%% indexing", seen)
+		}
+	}
 
 	for i := range 21 {
 		id := aws.ToString(details[i].JobId)
 		cx := &countingXRay{Client: xc}
-		v, err := Lookup(context.Background(), bc, NewFinder(cx, clockwork.NewFakeClock()), id, LookupOptions{})
+		v, err := Lookup(context.Background(), bc, finder(cx), id, LookupOptions{})
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
@@ -133,13 +181,11 @@ func TestLookupByID(t *testing.T) {
 		if r := v.Traces[0].Roots; len(r) != 1 || r[0].Name != jobs.SubmitSegmentName || len(r[0].Children) != want {
 			t.Errorf("%s: roots %+v, want the submit segment holding the attempts", id, r)
 		}
-		if cx.summaries.Load() != 0 || cx.batches.Load() != 1 {
-			t.Errorf("%s: %d searches and %d BatchGetTraces, want 0 and 1", id, cx.summaries.Load(), cx.batches.Load())
-		}
+		wantGets(1, cx)
 	}
 
 	cx := &countingXRay{Client: xc}
-	v, err := Lookup(context.Background(), bc, NewFinder(cx, clockwork.NewFakeClock()), "arr", LookupOptions{})
+	v, err := Lookup(context.Background(), bc, finder(cx), "arr", LookupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,9 +199,7 @@ func TestLookupByID(t *testing.T) {
 		}
 	}
 	// 51 traces, 5 a call.
-	if cx.summaries.Load() != 0 || cx.batches.Load() != 11 {
-		t.Errorf("array: %d searches and %d BatchGetTraces, want 0 and 11", cx.summaries.Load(), cx.batches.Load())
-	}
+	wantGets(11, cx)
 }
 
 // TestTraceIDFromEnvironment: a job without the tag but with submit's header
