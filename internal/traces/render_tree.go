@@ -45,6 +45,21 @@ func (r *renderer) waterfall(v View) {
 	if len(v.Traces) > 0 {
 		r.b.WriteByte('\n')
 		r.services(Summarize(v.Traces))
+		r.notes(v)
+	}
+}
+
+// notes says what an unfinished trace means: the job still runs, or an
+// attempt was killed before its segment completed.
+func (r *renderer) notes(v View) {
+	if running(v.Job) {
+		r.line(piece{ui.GlyphRunning + " " + string(v.Job.Status) + ": the trace so far; the job sends the rest as it goes", r.running})
+	}
+	for _, k := range Killed(v) {
+		r.line(piece{ui.GlyphFailed + " attempt " + strconv.Itoa(k.Attempt) + " was killed before its segment completed", r.failed})
+		if k.Reason != "" {
+			r.line(piece{"  " + glyphMessage + " " + k.Reason, r.failed})
+		}
 	}
 }
 
