@@ -37,6 +37,7 @@ type (
 		batchAPI
 		destinationAPI
 		retrievalAPI
+		GetIndexingRules(ctx context.Context, in *xray.GetIndexingRulesInput, opts ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error)
 	}
 )
 
@@ -183,7 +184,7 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, f.explain(ctx, j)
+		return nil, f.explain(ctx, j, false)
 	}
 	return f.fetch(ctx, ids)
 }
@@ -234,7 +235,7 @@ func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trac
 	// Submit's root alone is no trace of the job: it did not run traced,
 	// or its segments are not there yet.
 	if n == 0 {
-		return nil, f.explain(ctx, req.Job)
+		return nil, f.explain(ctx, req.Job, true)
 	}
 	return got, nil
 }

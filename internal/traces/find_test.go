@@ -134,6 +134,11 @@ func (f *fakeXRay) ListRetrievedTraces(context.Context, *xray.ListRetrievedTrace
 	return nil, errors.New("not scripted")
 }
 
+// GetIndexingRules answers as an account that does not let us read them.
+func (f *fakeXRay) GetIndexingRules(context.Context, *xray.GetIndexingRulesInput, ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error) {
+	return nil, errors.New("AccessDenied")
+}
+
 // verify fails the test for scripted calls not made and calls not scripted.
 func (f *fakeXRay) verify() {
 	f.t.Helper()

@@ -3,6 +3,7 @@ package traces
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"sync/atomic"
@@ -148,6 +149,12 @@ func testLookupByID(t *testing.T, xc0 xraysvc.Config, cwl bool) {
 		}
 		put(t, xc, ct, aws.ToString(c.JobId), 1, &i)
 	}
+	// A job submitted with raw SubmitJob carries no trace ID: found by
+	// searching its annotation.
+	raw := tagged("raw", "", 1)
+	raw.Tags = nil
+	details = append(details, raw)
+	put(t, xc, newTrace(99), "raw", 1, nil)
 	bc := &describeOnly{t: t, jobs: details}
 	if cwl {
 		// The test can fail: BatchGetTraces sees only the indexed share.
@@ -185,7 +192,24 @@ func testLookupByID(t *testing.T, xc0 xraysvc.Config, cwl bool) {
 	}
 
 	cx := &countingXRay{Client: xc}
-	v, err := Lookup(context.Background(), bc, finder(cx), "arr", LookupOptions{})
+	v, err := Lookup(context.Background(), bc, finder(cx), "raw", LookupOptions{})
+	if cwl {
+		var nf *NotFoundError
+		if !errors.As(err, &nf) || nf.Reason != ReasonTransactionSearch || nf.Indexed == nil || *nf.Indexed != 1 {
+			t.Fatalf("raw job: %v, want not found at 1%% indexing", err)
+		}
+		diff(t, "message", "no trace for job raw: it carries no trace ID, and this account sends traces to CloudWatch Logs (Transaction Search), which indexes 1% of traces for search: about 99 in 100 such jobs cannot be found", nf.Error())
+	} else {
+		if err != nil || len(v.Traces) != 1 || v.Traces[0].ID != newTrace(99) {
+			t.Fatalf("raw job: %v, want its trace found by search", err)
+		}
+		if cx.summaries.Load() == 0 {
+			t.Error("raw job found without a search")
+		}
+	}
+
+	cx = &countingXRay{Client: xc}
+	v, err = Lookup(context.Background(), bc, finder(cx), "arr", LookupOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
