@@ -35,7 +35,7 @@ func TestInferredSegmentOnce(t *testing.T) {
 	diff(t, "spans", 2, sum.Spans)
 	diff(t, "services", []ServiceCount{{Name: "Scorekeep", OK: 1}, {Name: "DynamoDB", OK: 1}}, sum.Services)
 	call := v.Traces[0].Roots[0].Children
-	if len(call) != 1 || call[0].Origin != "AWS::DynamoDB::Table" || call[0].Operation != "UpdateItem" || len(call[0].Children) != 0 {
+	if len(call) != 1 || call[0].Origin != "AWS::DynamoDB::Table" || call[0].Operation != "UpdateItem" || len(call[0].Children) != 1 || !call[0].Children[0].Inferred {
 		t.Fatalf("the call: %+v", call)
 	}
 	if n := JobSegments(v.Traces[0]); n != 1 {

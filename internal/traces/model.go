@@ -119,8 +119,10 @@ type Span struct {
 	// Origin is the kind of resource a call reached (AWS::S3::Bucket), from
 	// the segment X-Ray inferred for it, or a segment's own origin.
 	Origin string
-	// Inferred is true for an inferred segment whose calling subsegment
-	// is not in the trace; one whose caller is there is folded into it.
+	// Inferred is true for a segment X-Ray inferred for a downstream
+	// service. Under its calling subsegment it is that call's far end, not
+	// a span of its own: the drawing and Summarize skip it, and the caller
+	// carries its Origin. One whose caller is missing is a root, drawn.
 	Inferred bool
 	// Message is the first recorded exception, "Type: message".
 	Message     string
@@ -194,8 +196,9 @@ func NewTrace(id string, docs []Document) *Trace {
 			if s.Inferred {
 				// The downstream node of its call, not a call of its own:
 				// drawn and counted once, as the caller, with its origin.
+				// It stays in the tree, marked, for exports that keep
+				// X-Ray's nodes (OTLP).
 				p.Origin = s.Origin
-				continue
 			}
 			p.Children = addChild(p.Children, s)
 			continue

@@ -82,6 +82,9 @@ func (w *walker) markFailing(s *Span) bool {
 }
 
 func countSpans(s *Span) int {
+	if s.Inferred {
+		return 0
+	}
 	n := 1
 	for _, c := range s.Children {
 		n += countSpans(c)
@@ -121,6 +124,9 @@ func kindOf(s *Span) string { return s.Name + "\x00" + s.Operation + "\x00" + s.
 func (w *walker) items(spans []*Span, depth int) []item {
 	kept := make([]*Span, 0, len(spans))
 	for _, s := range spans {
+		if s.Inferred && depth > 0 {
+			continue // drawn as its calling subsegment, with the origin
+		}
 		if w.keep(s, depth) {
 			kept = append(kept, s)
 		} else {
