@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -108,9 +109,12 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 	if err := jobs.CheckDependsOn(ctx, c, spec.DependsOn); err != nil {
 		return explainAWSError(err)
 	}
-	sub, err := jobs.Submit(ctx, c, spec)
+	sub, err := jobs.Submit(ctx, c, spec, jobs.SubmitOptions{XRay: xray.NewFromConfig(sc.cfg), Now: f.Now})
 	if err != nil {
 		return explainAWSError(err)
+	}
+	if sub.SegmentErr != nil {
+		fmt.Fprintf(ios.ErrOut, "warning: %s\n", sub.SegmentErr)
 	}
 	if f.Globals.JSON() {
 		if err := json.NewEncoder(ios.Out).Encode(sub); err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 	"github.com/batchxray/batchxray/internal/ui"
 	"github.com/batchxray/batchxray/internal/waiter"
@@ -89,6 +91,7 @@ const fakeBatchxray = "#!/bin/sh\n[ \"$1\" = job ] && shift\n[ \"$1\" = -- ] && 
 // submitFixture is a stand-in with stack demo and a factory whose streams
 // are buffers, terminal or not.
 type submitFixture struct {
+	srv *localaws.Server
 	f   *factory
 	c   *batch.Client
 	in  *bytes.Buffer
@@ -104,7 +107,7 @@ func newSubmitFixture(t *testing.T, tty bool) *submitFixture {
 	if err := os.WriteFile(exe, []byte(fakeBatchxray), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	_, cfg := localawstest.Start(t, localaws.Options{Executable: exe, ComputeEnvironmentDelay: 20 * time.Millisecond})
+	srv, cfg := localawstest.Start(t, localaws.Options{Executable: exe, ComputeEnvironmentDelay: 20 * time.Millisecond})
 	// As for users, the SDK retries a dropped connection.
 	cfg.RetryMaxAttempts = 3
 	if err := makeStack(context.Background(), cfg, "demo", 8); err != nil {
@@ -122,7 +125,7 @@ func newSubmitFixture(t *testing.T, tty bool) *submitFixture {
 		Globals:   &globalOptions{Stack: "demo", Output: outputText},
 		Logger:    func() *slog.Logger { return slog.New(slog.DiscardHandler) },
 	}
-	return &submitFixture{f: f, c: batch.NewFromConfig(cfg), in: in, out: out, err: errOut}
+	return &submitFixture{srv: srv, f: f, c: batch.NewFromConfig(cfg), in: in, out: out, err: errOut}
 }
 
 var jobIDLine = regexp.MustCompile(`^[0-9a-f-]{36}\n$`)
@@ -244,5 +247,32 @@ func TestRunSubmitInterrupted(t *testing.T) {
 				t.Errorf("job is %s, want %s", j.Status, tt.wantStatus)
 			}
 		})
+	}
+}
+
+// TestRunSubmitWithoutPutTraceSegments: credentials without
+// xray:PutTraceSegments still submit the job, with its trace tagged, and
+// say so in one warning on stderr.
+func TestRunSubmitWithoutPutTraceSegments(t *testing.T) {
+	fx := newSubmitFixture(t, false)
+	fx.srv.InjectFault("xray", "PutTraceSegments", awsproto.Errorf(http.StatusForbidden, "AccessDeniedException", "not authorized to perform: xray:PutTraceSegments"), -1)
+	opts := &submitOptions{f: fx.f, spec: jobs.Spec{Name: "job", Command: []string{"true"}}, maxWait: time.Minute}
+	if err := runSubmit(context.Background(), opts); err != nil {
+		t.Fatalf("runSubmit: %v", err)
+	}
+	if !jobIDLine.MatchString(fx.out.String()) {
+		t.Fatalf("stdout %q, want the job ID alone", fx.out.String())
+	}
+	warn := regexp.MustCompile(`^warning: no submit segment in trace 1-[0-9a-f]{8}-[0-9a-f]{24}: the credentials lack xray:PutTraceSegments \(the job's own segments are still recorded\)\n$`)
+	if !warn.MatchString(fx.err.String()) {
+		t.Errorf("stderr %q, want the one warning", fx.err.String())
+	}
+	id := strings.TrimSpace(fx.out.String())
+	out, err := fx.c.DescribeJobs(context.Background(), &batch.DescribeJobsInput{Jobs: []string{id}})
+	if err != nil || len(out.Jobs) != 1 {
+		t.Fatalf("DescribeJobs: %v", err)
+	}
+	if tag := out.Jobs[0].Tags[jobs.TraceTagKey]; !strings.Contains(fx.err.String(), tag) || tag == "" {
+		t.Errorf("tag %s=%q, not the trace warned about", jobs.TraceTagKey, tag)
 	}
 }

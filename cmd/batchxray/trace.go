@@ -47,16 +47,23 @@ func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *c
 	cmd := &cobra.Command{
 		Use:   "trace JOB_ID",
 		Short: "Find a job's X-Ray trace and draw it in the terminal.",
-		Long: `Find the X-Ray traces of a Batch job by its job_id annotation and draw them:
-a header with the job's state and times, one lifecycle track per attempt,
-the waterfall of its segments and subsegments on the same time axis, and
-a one-line service map. An array job is drawn as a table of its children;
+		Long: `Get the X-Ray traces of a Batch job and draw them. A job submitted with
+batchxray submit carries its trace ID (the batchxray:trace-id tag), and an
+array's children derive theirs from it, so trace fetches them directly:
+BatchGetTraces, or StartTraceRetrieval where the account has Transaction
+Search on. A job submitted by other means is found by its job_id
+annotation. The drawing is a header with the job's state and times, one
+lifecycle track per attempt, the waterfall of its segments and
+subsegments on the same time axis, and a one-line service map. An array job is drawn as a table of its children;
 --index N draws one child. The trace's console URL goes on stderr.
 
 A job sends its trace when it ends, and X-Ray indexes it seconds later, so
 trace follows a job that has not ended and then waits for its traces, for
---wait in all. When there is none it says why: the job never started, is
-still running, ran untraced, or X-Ray has not indexed it yet.
+--wait in all. A running job is drawn as far as it has sent; an attempt
+killed before its segment completed is named, with Batch's reason. When
+there is no trace it says why: the job never started, is still running,
+ran untraced, X-Ray has not indexed it yet, or (found only by search) the
+account indexes too small a share of traces.
 
 Exit status: 0 when a trace was drawn, 4 when the job or its trace is not
 found, 2 for a bad flag, 130 on Ctrl-C.`,

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/batchxray/batchxray/internal/jobrunner/daemonenv"
+	"github.com/batchxray/batchxray/internal/traceid"
 )
 
 // Options configure one run of the job.
@@ -186,6 +187,11 @@ func (r *runner) run(ctx context.Context) error {
 	var parent *traceHeader
 	if raw, ok := lookupEnv(r.o.Environ, traceHeaderEnv); ok && raw != "" {
 		h, err := parseTraceHeader(raw)
+		if err == nil && r.job.IsArray {
+			// Batch gives every child the parent's environment: a child's
+			// trace is its own, derived by the one rule trace fetches it by.
+			h.TraceID, err = traceid.Child(h.TraceID, r.job.ArrayIndex)
+		}
 		if err != nil {
 			r.logf("warning: %v; the job starts a trace of its own", err)
 		} else {

@@ -58,7 +58,7 @@ func BenchmarkFollow1000(b *testing.B) {
 				for i := range ids {
 					spec := s.spec
 					spec.Name, spec.Command = fmt.Sprintf("bench-%d", i), []string{"sleep", sleep}
-					sub, err := Submit(context.Background(), s.c, spec)
+					sub, err := Submit(context.Background(), s.c, spec, SubmitOptions{})
 					if err != nil {
 						b.Fatal(err)
 					}

@@ -16,7 +16,7 @@ import (
 func TestCheckDependsOn(t *testing.T) {
 	s := startStandIn(t, 4)
 	ctx := context.Background()
-	sub, err := Submit(ctx, s.c, s.spec)
+	sub, err := Submit(ctx, s.c, s.spec, SubmitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +35,7 @@ func TestCheckDependsOn(t *testing.T) {
 	// ClientException, nothing that tells it from any other refusal.
 	spec := s.spec
 	spec.DependsOn = []string{"no-such-job"}
-	_, err = Submit(ctx, s.c, spec)
+	_, err = Submit(ctx, s.c, spec, SubmitOptions{})
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ClientException" {
 		t.Errorf("Submit with an unknown dependency = %v, want a ClientException", err)

@@ -149,7 +149,7 @@ func (s *standIn) submit(t *testing.T, mod func(*Spec)) Submission {
 	if mod != nil {
 		mod(&spec)
 	}
-	sub, err := Submit(context.Background(), s.c, spec)
+	sub, err := Submit(context.Background(), s.c, spec, SubmitOptions{})
 	if err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
@@ -248,7 +248,7 @@ func TestStandInStackNotFound(t *testing.T) {
 	s := startStandIn(t, 8)
 	spec := s.spec
 	spec.Stack, spec.Definition = "other", "other-job"
-	_, err := Submit(context.Background(), s.c, spec)
+	_, err := Submit(context.Background(), s.c, spec, SubmitOptions{})
 	var nf *StackNotFoundError
 	if !errors.As(err, &nf) || !nf.NotFound() {
 		t.Fatalf("Submit: %v, want a StackNotFoundError", err)

@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
+
+	"github.com/batchxray/batchxray/internal/traceid"
 )
 
 // Batch's limits on SubmitJob, checked before the call so a mistake is a
@@ -94,6 +96,8 @@ func (s Spec) Validate() error {
 			return fmt.Errorf("invalid environment variable %q: want KEY=VALUE", kv)
 		case strings.HasPrefix(k, reservedPrefix):
 			return fmt.Errorf("invalid environment variable %s: names starting with %s are reserved for Batch", k, reservedPrefix)
+		case k == traceid.EnvVar:
+			return fmt.Errorf("invalid environment variable %s: submit sets the job's trace header itself", k)
 		}
 	}
 	for _, id := range s.DependsOn {
@@ -117,29 +121,52 @@ func (e *StackNotFoundError) Error() string {
 // NotFound marks the error for exit code 4.
 func (e *StackNotFoundError) NotFound() bool { return true }
 
-// Submission is what SubmitJob returned.
+// Submission is what SubmitJob returned, and the trace decided for the job.
 type Submission struct {
 	ID   string `json:"jobId"`
 	Name string `json:"jobName"`
 	ARN  string `json:"jobArn"`
+	// TraceID is the job's trace (an array parent's: each child's derives
+	// from it by traceid.Child).
+	TraceID string `json:"traceId"`
+	// SegmentErr, when not nil, is a *SegmentError: the job was submitted
+	// but its submit segment was not recorded. Say so, once.
+	SegmentErr error `json:"-"`
 }
 
 // Submit submits the job to the stack's queue with the newest ACTIVE
 // revision of the stack's job definition, which must carry the stack's
-// tag.
-func Submit(ctx context.Context, c SubmitAPI, s Spec) (Submission, error) {
+// tag. It decides the job's trace first: a new trace ID, tagged on the job
+// (TraceTagKey) and passed to its container as the trace header
+// (_X_AMZN_TRACE_ID) under a `batchxray submit` segment, which it sends
+// with o.XRay once SubmitJob returned. Failing to send it is no error of
+// Submit's: see Submission.SegmentErr.
+func Submit(ctx context.Context, c SubmitAPI, s Spec, o SubmitOptions) (Submission, error) {
 	if err := s.Validate(); err != nil {
+		return Submission{}, err
+	}
+	tc, err := newTraceContext(o)
+	if err != nil {
 		return Submission{}, err
 	}
 	def, err := definition(ctx, c, s)
 	if err != nil {
 		return Submission{}, err
 	}
-	out, err := c.SubmitJob(ctx, s.input(def))
+	in := s.input(def, tc)
+	callStart := o.now()
+	out, err := c.SubmitJob(ctx, in)
+	callEnd := o.now()
 	if err != nil {
 		return Submission{}, fmt.Errorf("submit job %q to %s: %w", s.Name, s.Queue, err)
 	}
-	return Submission{ID: aws.ToString(out.JobId), Name: aws.ToString(out.JobName), ARN: aws.ToString(out.JobArn)}, nil
+	sub := Submission{ID: aws.ToString(out.JobId), Name: aws.ToString(out.JobName), ARN: aws.ToString(out.JobArn), TraceID: tc.traceID}
+	if o.XRay != nil {
+		if err := tc.sendSegment(ctx, o.XRay, s.Region, sub, in, callStart, callEnd); err != nil {
+			sub.SegmentErr = &SegmentError{TraceID: tc.traceID, Err: err}
+		}
+	}
+	return sub, nil
 }
 
 // definition is the ARN of the newest ACTIVE revision of the stack's job
@@ -172,9 +199,9 @@ func definition(ctx context.Context, c SubmitAPI, s Spec) (string, error) {
 }
 
 // input builds SubmitJob's input: the user's command runs under
-// `batchxray job --`, and the job name goes into the environment, since
-// Batch gives the container none.
-func (s Spec) input(def string) *batch.SubmitJobInput {
+// `batchxray job --`, the job name goes into the environment, since Batch
+// gives the container none, and so does the trace header.
+func (s Spec) input(def string, tc traceContext) *batch.SubmitJobInput {
 	env := []types.KeyValuePair{{Name: aws.String("BATCHXRAY_JOB_NAME"), Value: aws.String(s.Name)}}
 	if s.URL != "" {
 		env = append(env, types.KeyValuePair{Name: aws.String("BATCHXRAY_URL"), Value: aws.String(s.URL)})
@@ -185,6 +212,7 @@ func (s Spec) input(def string) *batch.SubmitJobInput {
 		env = slices.DeleteFunc(env, func(p types.KeyValuePair) bool { return aws.ToString(p.Name) == k })
 		env = append(env, types.KeyValuePair{Name: aws.String(k), Value: aws.String(v)})
 	}
+	env = append(env, types.KeyValuePair{Name: aws.String(traceid.EnvVar), Value: aws.String(tc.header())})
 	o := &types.ContainerOverrides{Environment: env}
 	if len(s.Command) > 0 {
 		o.Command = append([]string{"batchxray", "job", "--"}, s.Command...)
@@ -200,6 +228,7 @@ func (s Spec) input(def string) *batch.SubmitJobInput {
 		JobQueue:           aws.String(s.Queue),
 		JobDefinition:      aws.String(def),
 		ContainerOverrides: o,
+		Tags:               map[string]string{TraceTagKey: tc.traceID},
 	}
 	if s.ArraySize > 0 {
 		in.ArrayProperties = &types.ArrayProperties{Size: aws.Int32(int32(s.ArraySize))}

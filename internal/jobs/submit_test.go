@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"strings"
@@ -38,6 +39,7 @@ func TestSpecValidate(t *testing.T) {
 		{"3 MiB", func(s *Spec) { s.MemoryMiB = 3 }, "invalid memory 3 MiB: a job on EC2 asks for at least 4 MiB"},
 		{"4 MiB", func(s *Spec) { s.MemoryMiB = 4 }, ""},
 		{"reserved env", func(s *Spec) { s.Env = []string{"AWS_BATCHY=1"} }, "reserved for Batch"},
+		{"trace header env", func(s *Spec) { s.Env = []string{"_X_AMZN_TRACE_ID=Root=1"} }, "sets the job's trace header itself"},
 		{"env without =", func(s *Spec) { s.Env = []string{"K"} }, "want KEY=VALUE"},
 		{"env with empty key", func(s *Spec) { s.Env = []string{"=v"} }, "want KEY=VALUE"},
 		{"empty dependency", func(s *Spec) { s.DependsOn = []string{""} }, "empty job ID"},
@@ -87,11 +89,15 @@ func TestSubmitInput(t *testing.T) {
 		Name: "etl", ArraySize: 4, DependsOn: []string{"a", "b"}, Env: []string{"K=1", "K=2", "X=a=b"},
 		Timeout: 90 * time.Second, Attempts: 3, VCPUs: 2, MemoryMiB: 1024, Command: []string{"python3", "etl.py"},
 	}
-	sub, err := Submit(context.Background(), f, spec)
+	now := time.Unix(0x5d82881a, 0)
+	random := bytes.NewReader(bytes.Repeat([]byte{0xab, 0x01}, 16))
+	sub, err := Submit(context.Background(), f, spec, SubmitOptions{Now: func() time.Time { return now }, Rand: random})
 	if err != nil {
 		t.Fatal(err)
 	}
-	diff(t, "submission", Submission{ID: "id-1", Name: "etl", ARN: "arn:job/id-1"}, sub)
+	const trace = "1-5d82881a-ab01ab01ab01ab01ab01ab01"
+	diff(t, "submission", Submission{ID: "id-1", Name: "etl", ARN: "arn:job/id-1", TraceID: trace}, sub)
+	diff(t, "tags", map[string]string{"batchxray:trace-id": trace}, f.in.Tags)
 	in := f.in
 	diff(t, "definition (the newest revision)", "arn:aws:batch:us-east-1:000000000000:job-definition/demo-job:3", aws.ToString(in.JobDefinition))
 	diff(t, "queue", "demo-queue", aws.ToString(in.JobQueue))
@@ -100,7 +106,8 @@ func TestSubmitInput(t *testing.T) {
 	for _, kv := range in.ContainerOverrides.Environment {
 		env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
 	}
-	diff(t, "environment", map[string]string{"BATCHXRAY_JOB_NAME": "etl", "K": "2", "X": "a=b"}, env)
+	diff(t, "environment", map[string]string{"BATCHXRAY_JOB_NAME": "etl", "K": "2", "X": "a=b",
+		"_X_AMZN_TRACE_ID": "Root=" + trace + ";Parent=ab01ab01ab01ab01;Sampled=1"}, env)
 	res := map[types.ResourceType]string{}
 	for _, r := range in.ContainerOverrides.ResourceRequirements {
 		res[r.Type] = aws.ToString(r.Value)
@@ -114,7 +121,7 @@ func TestSubmitInput(t *testing.T) {
 
 func TestSubmitSampleWork(t *testing.T) {
 	f := &fakeSubmit{defs: []types.JobDefinition{def(1, "demo")}}
-	if _, err := Submit(context.Background(), f, Spec{Stack: "demo", TagKey: "batchxray:stack", Queue: "q", Definition: "demo-job", Name: "s", URL: "https://example.com/"}); err != nil {
+	if _, err := Submit(context.Background(), f, Spec{Stack: "demo", TagKey: "batchxray:stack", Queue: "q", Definition: "demo-job", Name: "s", URL: "https://example.com/"}, SubmitOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	in := f.in
@@ -127,11 +134,11 @@ func TestSubmitSampleWork(t *testing.T) {
 func TestSubmitStackMissingOrNotOurs(t *testing.T) {
 	spec := Spec{Stack: "demo", Region: "eu-west-1", TagKey: "batchxray:stack", Queue: "q", Definition: "demo-job", Name: "s"}
 	var nf *StackNotFoundError
-	if _, err := Submit(context.Background(), &fakeSubmit{}, spec); !errors.As(err, &nf) || err.Error() != `stack "demo" not found in eu-west-1: run batchxray up` {
+	if _, err := Submit(context.Background(), &fakeSubmit{}, spec, SubmitOptions{}); !errors.As(err, &nf) || err.Error() != `stack "demo" not found in eu-west-1: run batchxray up` {
 		t.Errorf("no definition: %v", err)
 	}
 	f := &fakeSubmit{defs: []types.JobDefinition{def(1, "other")}}
-	if _, err := Submit(context.Background(), f, spec); err == nil || !strings.Contains(err.Error(), "lacks the tag batchxray:stack=demo") || f.in != nil {
+	if _, err := Submit(context.Background(), f, spec, SubmitOptions{}); err == nil || !strings.Contains(err.Error(), "lacks the tag batchxray:stack=demo") || f.in != nil {
 		t.Errorf("someone else's definition: %v (submitted: %v)", err, f.in != nil)
 	}
 }

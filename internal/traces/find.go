@@ -36,6 +36,8 @@ type (
 		summariesAPI
 		batchAPI
 		destinationAPI
+		retrievalAPI
+		GetIndexingRules(ctx context.Context, in *xray.GetIndexingRulesInput, opts ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error)
 	}
 )
 
@@ -105,8 +107,14 @@ type Request struct {
 	// sometimes longer.
 	Wait time.Duration
 	// Expect is how many traces make the result complete (one per attempt
-	// that started, or per child); 0 means one.
+	// that started, or per child); 0 means one. With TraceIDs it counts
+	// the job segments found instead, since every attempt of a job is a
+	// segment of the one trace submit decided.
 	Expect int
+	// TraceIDs, when set, are the job's traces by ID (the tagged one, and
+	// an array's children's by traceid.Child): they are fetched directly,
+	// with no search.
+	TraceIDs []string
 }
 
 // Filter is the GetTraceSummaries filter expression for a job.
@@ -151,6 +159,9 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 		return nil, &NotFoundError{JobID: j.ID, Reason: ReasonNeverStarted, Status: j.Status}
 	}
 	expect := max(req.Expect, 1)
+	if len(req.TraceIDs) > 0 {
+		return f.findByID(ctx, req, expect)
+	}
 	var ids []string
 	look := func(ctx context.Context) (bool, error) {
 		var err error
@@ -173,9 +184,81 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 		return nil, err
 	}
 	if len(ids) == 0 {
-		return nil, f.explain(ctx, j)
+		return nil, f.explain(ctx, j, false)
 	}
 	return f.fetch(ctx, ids)
+}
+
+// findByID fetches the job's traces by their IDs, again within req.Wait
+// until expect job segments are there.
+func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trace, error) {
+	get := f.fetch
+	if f.destination(ctx) == types.TraceSegmentDestinationCloudWatchLogs {
+		// Transaction Search: any trace by ID, over the job's lifetime.
+		now := f.clock.Now()
+		start, end := req.Job.CreatedAt.Add(-f.Margin), req.Job.End(now).Add(f.Margin)
+		if end.After(now) {
+			end = now
+		}
+		get = func(ctx context.Context, ids []string) ([]*Trace, error) {
+			return f.retrieve(ctx, ids, start, end, req.Wait)
+		}
+	}
+	var got []*Trace
+	look := func(ctx context.Context) (bool, error) {
+		var err error
+		got, err = get(ctx, req.TraceIDs)
+		n := 0
+		for _, t := range got {
+			n += JobSegments(t)
+		}
+		return n >= expect, err
+	}
+	var err error
+	if req.Wait <= 0 {
+		_, err = look(ctx)
+	} else {
+		err = waiter.Wait(ctx, "get traces of job "+req.Job.ID, waiter.Options{
+			MinDelay: f.MinDelay, MaxDelay: f.MaxDelay, MaxWait: req.Wait, Clock: f.clock, Sleep: f.sleep,
+		}, look)
+		if _, ok := errors.AsType[*waiter.TimeoutError](err); ok {
+			err = nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, t := range got {
+		n += JobSegments(t)
+	}
+	// Submit's root alone is no trace of the job: it did not run traced,
+	// or its segments are not there yet.
+	if n == 0 {
+		return nil, f.explain(ctx, req.Job, true)
+	}
+	return got, nil
+}
+
+// JobSegments counts the segments the job itself sent in the trace, one per
+// attempt: not submit's root, not the ones X-Ray inferred.
+func JobSegments(t *Trace) int {
+	n := 0
+	for _, r := range t.Roots {
+		n += jobSegments(r)
+	}
+	return n
+}
+
+func jobSegments(s *Span) int {
+	n := 0
+	if s.Segment && !s.Inferred && s.Name != jobs.SubmitSegmentName {
+		n++
+	}
+	for _, c := range s.Children {
+		n += jobSegments(c)
+	}
+	return n
 }
 
 // traceIDs lists the IDs of the job's traces over every window, newest

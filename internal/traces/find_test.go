@@ -124,6 +124,21 @@ func (f *fakeXRay) GetTraceSegmentDestination(context.Context, *xray.GetTraceSeg
 	return &xray.GetTraceSegmentDestinationOutput{Destination: f.destination, Status: types.TraceSegmentDestinationStatusActive}, nil
 }
 
+func (f *fakeXRay) StartTraceRetrieval(context.Context, *xray.StartTraceRetrievalInput, ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error) {
+	f.t.Error("StartTraceRetrieval not scripted")
+	return nil, errors.New("not scripted")
+}
+
+func (f *fakeXRay) ListRetrievedTraces(context.Context, *xray.ListRetrievedTracesInput, ...func(*xray.Options)) (*xray.ListRetrievedTracesOutput, error) {
+	f.t.Error("ListRetrievedTraces not scripted")
+	return nil, errors.New("not scripted")
+}
+
+// GetIndexingRules answers as an account that does not let us read them.
+func (f *fakeXRay) GetIndexingRules(context.Context, *xray.GetIndexingRulesInput, ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error) {
+	return nil, errors.New("AccessDenied")
+}
+
 // verify fails the test for scripted calls not made and calls not scripted.
 func (f *fakeXRay) verify() {
 	f.t.Helper()

@@ -7,7 +7,11 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch/types"
+
 	"github.com/batchxray/batchxray/internal/jobs"
+	"github.com/batchxray/batchxray/internal/traceid"
 	"github.com/batchxray/batchxray/internal/waiter"
 )
 
@@ -95,6 +99,14 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		return View{}, &jobs.NotFoundError{IDs: []string{jobID}}
 	}
 	j := jobs.FromDetail(found[0])
+	traceID := TraceID(found[0])
+	if traceID != "" && j.ArrayIndex != nil {
+		// A child carries its parent's trace (Batch copies the parent's
+		// environment); its own derives from it.
+		if traceID, err = traceid.Child(traceID, *j.ArrayIndex); err != nil {
+			return View{}, err
+		}
+	}
 	if err := checkIndex(j, o.Index); err != nil {
 		return View{}, err
 	}
@@ -130,9 +142,15 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		}
 	}
 
+	req := Request{Job: v.Job, Wait: wait, Expect: expect}
+	if traceID != "" {
+		if req.TraceIDs, err = traceIDs(traceID, v.Children); err != nil {
+			return View{}, err
+		}
+	}
 	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", j.ID, wait.Round(time.Second))
 	progress.Start(label)
-	got, err := f.Find(ctx, Request{Job: v.Job, Wait: wait, Expect: expect})
+	got, err := f.Find(ctx, req)
 	progress.End(label)
 	if err != nil {
 		return View{}, err
@@ -152,6 +170,43 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		return View{}, &jobs.NotFoundError{IDs: []string{j.ID + ":" + strconv.Itoa(*o.Index)}}
 	}
 	return child, nil
+}
+
+// TraceID is the trace submit decided for the job: its batchxray:trace-id
+// tag, else the Root of the trace header in its container's environment;
+// "" for a job that carries none (one submitted with raw SubmitJob).
+func TraceID(d types.JobDetail) string {
+	if id := d.Tags[jobs.TraceTagKey]; traceid.Valid(id) {
+		return id
+	}
+	if d.Container != nil {
+		for _, kv := range d.Container.Environment {
+			if aws.ToString(kv.Name) != traceid.EnvVar {
+				continue
+			}
+			if h, err := traceid.Parse(aws.ToString(kv.Value)); err == nil {
+				return h.Root
+			}
+		}
+	}
+	return ""
+}
+
+// traceIDs are the traces to fetch: the job's own and, for an array
+// parent, each child's that started, derived by the rule.
+func traceIDs(id string, children []ChildTrace) ([]string, error) {
+	ids := []string{id}
+	for _, c := range children {
+		if c.Job.Started().IsZero() || c.Index() < 0 {
+			continue
+		}
+		cid, err := traceid.Child(id, c.Index())
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, cid)
+	}
+	return ids, nil
 }
 
 type noProgress struct{}

@@ -31,7 +31,11 @@ type Document struct {
 	Cause    *Cause `json:"cause,omitempty"`
 	// Namespace is "aws" for an instrumented AWS SDK call and "remote" for
 	// an instrumented HTTP call.
-	Namespace    string                    `json:"namespace,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	// Inferred marks a segment X-Ray made up for a downstream service from
+	// the subsegment that called it (its ParentID); Origin is the kind of
+	// resource, such as AWS::DynamoDB::Table.
+	Inferred     bool                      `json:"inferred,omitempty"`
 	Origin       string                    `json:"origin,omitempty"`
 	ResourceARN  string                    `json:"resource_arn,omitempty"`
 	User         string                    `json:"user,omitempty"`
@@ -112,6 +116,14 @@ type Span struct {
 	Method             string
 	Status             int
 	Host               string
+	// Origin is the kind of resource a call reached (AWS::S3::Bucket), from
+	// the segment X-Ray inferred for it, or a segment's own origin.
+	Origin string
+	// Inferred is true for a segment X-Ray inferred for a downstream
+	// service. Under its calling subsegment it is that call's far end, not
+	// a span of its own: the drawing and Summarize skip it, and the caller
+	// carries its Origin. One whose caller is missing is a root, drawn.
+	Inferred bool
 	// Message is the first recorded exception, "Type: message".
 	Message     string
 	Annotations map[string]any
@@ -181,6 +193,13 @@ func NewTrace(id string, docs []Document) *Trace {
 	}
 	for i, s := range tops {
 		if p, ok := index[parents[i]]; ok && parents[i] != "" && p != s {
+			if s.Inferred {
+				// The downstream node of its call, not a call of its own:
+				// drawn and counted once, as the caller, with its origin.
+				// It stays in the tree, marked, for exports that keep
+				// X-Ray's nodes (OTLP).
+				p.Origin = s.Origin
+			}
 			p.Children = addChild(p.Children, s)
 			continue
 		}
@@ -214,6 +233,8 @@ func build(d *Document, index map[string]*Span, segment bool) *Span {
 		Fault:       d.Fault,
 		Throttle:    d.Throttle,
 		Namespace:   d.Namespace,
+		Origin:      d.Origin,
+		Inferred:    d.Inferred,
 		Annotations: d.Annotations,
 	}
 	if s.InProgress {

@@ -3,7 +3,9 @@ package traces
 import (
 	"context"
 	"fmt"
+	"strconv"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/aws/aws-sdk-go-v2/service/xray/types"
 
@@ -38,6 +40,9 @@ type NotFoundError struct {
 	Reason Reason
 	// Status is the job's status when the search ended.
 	Status jobs.State
+	// Indexed is, with ReasonTransactionSearch, the percentage of traces
+	// the account's Default indexing rule indexes; nil when unknown.
+	Indexed *float64
 }
 
 // NotFound marks the error for the exit code.
@@ -53,7 +58,12 @@ func (e *NotFoundError) Error() string {
 	case ReasonIndexing:
 		return fmt.Sprintf("no trace for job %s yet: X-Ray has not indexed it", e.JobID)
 	case ReasonTransactionSearch:
-		return fmt.Sprintf("no trace for job %s: this account sends traces to CloudWatch Logs (Transaction Search), where only a sample is indexed", e.JobID)
+		if e.Indexed != nil {
+			p := *e.Indexed
+			return fmt.Sprintf("no trace for job %s: it carries no trace ID, and this account sends traces to CloudWatch Logs (Transaction Search), which indexes %s%% of traces for search: about %s in 100 such jobs cannot be found",
+				e.JobID, strconv.FormatFloat(p, 'f', -1, 64), strconv.FormatFloat(max(100-p, 0), 'f', -1, 64))
+		}
+		return fmt.Sprintf("no trace for job %s: it carries no trace ID, and this account sends traces to CloudWatch Logs (Transaction Search), where only a sample is indexed for search", e.JobID)
 	}
 	return fmt.Sprintf("no trace for job %s: the job ran but sent no trace", e.JobID)
 }
@@ -68,7 +78,7 @@ func (e *NotFoundError) Hint() string {
 	case ReasonIndexing:
 		return "try again in a minute, or wait longer with --wait 2m"
 	case ReasonTransactionSearch:
-		return "find the trace in the CloudWatch console under Transaction Search, or raise the indexing percentage there"
+		return "submit with batchxray submit, so that trace gets the job by ID; or find it in the CloudWatch console under Transaction Search, or raise the Default indexing rule's percentage"
 	}
 	return "check that the X-Ray daemon runs on the host (systemctl status xray) and that the job's sampling rule covers it"
 }
@@ -82,15 +92,19 @@ type hintedError struct{ *NotFoundError }
 func (e hintedError) Error() string { return e.NotFoundError.Error() + "\n" + e.Hint() }
 func (e hintedError) Unwrap() error { return e.NotFoundError }
 
-// explain says why nothing was found for a job that started.
-func (f *Finder) explain(ctx context.Context, j jobs.Job) error {
+// explain says why nothing was found for a job that started; byID is
+// true when its traces were asked for by ID, which no indexing limits.
+func (f *Finder) explain(ctx context.Context, j jobs.Job, byID bool) error {
 	e := &NotFoundError{JobID: j.ID, Status: j.Status, Reason: ReasonUntraced}
-	out, err := f.client.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
-	// The destination is a hint only: without permission to read it (or
-	// on a stand-in without it) the other explanations still hold.
-	if err == nil && out.Destination == types.TraceSegmentDestinationCloudWatchLogs {
-		e.Reason = ReasonTransactionSearch
-		return e
+	if !byID {
+		out, err := f.client.GetTraceSegmentDestination(ctx, &xray.GetTraceSegmentDestinationInput{})
+		// The destination is a hint only: without permission to read it
+		// (or on a stand-in without it) the other explanations still hold.
+		if err == nil && out.Destination == types.TraceSegmentDestinationCloudWatchLogs {
+			e.Reason = ReasonTransactionSearch
+			e.Indexed = f.indexed(ctx)
+			return e
+		}
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
@@ -124,4 +138,20 @@ func ArrayIndex(t *Trace) (int, bool) {
 // ConsoleURL is the address of a trace in the CloudWatch console.
 func ConsoleURL(region, traceID string) string {
 	return fmt.Sprintf("https://%s.console.aws.amazon.com/cloudwatch/home?region=%s#xray:traces/%s", region, region, traceID)
+}
+
+// indexed is the Default indexing rule's percentage, nil when it cannot be
+// read.
+func (f *Finder) indexed(ctx context.Context) *float64 {
+	out, err := f.client.GetIndexingRules(ctx, &xray.GetIndexingRulesInput{})
+	if err != nil {
+		return nil
+	}
+	for _, r := range out.IndexingRules {
+		p, ok := r.Rule.(*types.IndexingRuleValueMemberProbabilistic)
+		if aws.ToString(r.Name) == "Default" && ok && p.Value.DesiredSamplingPercentage != nil {
+			return p.Value.DesiredSamplingPercentage
+		}
+	}
+	return nil
 }

@@ -45,6 +45,21 @@ func (r *renderer) waterfall(v View) {
 	if len(v.Traces) > 0 {
 		r.b.WriteByte('\n')
 		r.services(Summarize(v.Traces))
+		r.notes(v)
+	}
+}
+
+// notes says what an unfinished trace means: the job still runs, or an
+// attempt was killed before its segment completed.
+func (r *renderer) notes(v View) {
+	if running(v.Job) {
+		r.line(piece{ui.GlyphRunning + " " + string(v.Job.Status) + ": the trace so far; the job sends the rest as it goes", r.running})
+	}
+	for _, k := range Killed(v) {
+		r.line(piece{ui.GlyphFailed + " attempt " + strconv.Itoa(k.Attempt) + " was killed before its segment completed", r.failed})
+		if k.Reason != "" {
+			r.line(piece{"  " + glyphMessage + " " + k.Reason, r.failed})
+		}
 	}
 }
 
@@ -67,6 +82,9 @@ func (w *walker) markFailing(s *Span) bool {
 }
 
 func countSpans(s *Span) int {
+	if s.Inferred {
+		return 0
+	}
 	n := 1
 	for _, c := range s.Children {
 		n += countSpans(c)
@@ -106,6 +124,9 @@ func kindOf(s *Span) string { return s.Name + "\x00" + s.Operation + "\x00" + s.
 func (w *walker) items(spans []*Span, depth int) []item {
 	kept := make([]*Span, 0, len(spans))
 	for _, s := range spans {
+		if s.Inferred && depth > 0 {
+			continue // drawn as its calling subsegment, with the origin
+		}
 		if w.keep(s, depth) {
 			kept = append(kept, s)
 		} else {
@@ -194,7 +215,12 @@ func (w *walker) label(s *Span, depth int) []piece {
 		}
 		ps = append(ps, piece{text, r.accent})
 	}
-	if a, ok := s.Annotations["attempt"]; ok && depth == 0 {
+	if s.Origin != "" && s.Remote() {
+		ps = append(ps, piece{" → " + s.Origin, r.muted})
+	}
+	// A job's segment names its attempt wherever it hangs: at the top, or
+	// under submit's root segment.
+	if a, ok := s.Annotations["attempt"]; ok && (depth == 0 || s.Segment) {
 		ps = append(ps, piece{" attempt " + annotationString(a), r.muted})
 	}
 	return ps

@@ -70,7 +70,10 @@ func Summarize(traces []*Trace) Summary {
 	sum := Summary{Traces: len(traces), Services: []ServiceCount{}}
 	at := map[string]int{}
 	for _, t := range traces {
-		t.Walk(func(s *Span, _ int) {
+		t.Walk(func(s *Span, depth int) {
+			if s.Inferred && depth > 0 {
+				return // counted as its calling subsegment
+			}
 			sum.Spans++
 			c := classOf(s)
 			c.add(&sum.OK, &sum.Errors, &sum.Faults, &sum.Throttles)
