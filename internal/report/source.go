@@ -84,6 +84,12 @@ func parseTrace(id string, documents []string) (Trace, error) {
 func fromTrace(t *traces.Trace) Trace {
 	out := Trace{ID: t.ID}
 	t.Walk(func(s *traces.Span, depth int) {
+		// An inferred segment is X-Ray's node for the service its calling
+		// subsegment reached, not a call of its own: counted, it would
+		// double every AWS call.
+		if s.Inferred {
+			return
+		}
 		if out.JobID == "" {
 			if v, ok := s.Annotations["job_id"]; ok {
 				out.JobID = fmt.Sprint(v)
