@@ -17,6 +17,8 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/batchxray/batchxray/internal/traceid"
 )
 
 // otlpReceiver is an OTLP/HTTP traces endpoint, protobuf encoded, as the
@@ -174,7 +176,7 @@ func TestOTelSampleWork(t *testing.T) {
 		t.Errorf("attempt = %d, want 2", got)
 	}
 	tid := xrayTraceID(root.TraceId)
-	if !traceIDRE.MatchString(tid) || !strings.Contains(o.Stderr.(*syncBuffer).String(), "trace "+tid+" for job job-1, sent to OTLP "+rcv.srv.URL+"/v1/traces") {
+	if !traceid.Valid(tid) || !strings.Contains(o.Stderr.(*syncBuffer).String(), "trace "+tid+" for job job-1, sent to OTLP "+rcv.srv.URL+"/v1/traces") {
 		t.Errorf("trace ID %s, stderr:\n%s\nwant an X-Ray trace ID, named on stderr", tid, o.Stderr)
 	}
 	var names []string

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 )
@@ -25,7 +26,9 @@ const (
 const defaultOTLPEndpoint = "http://127.0.0.1:4318"
 
 // xrayOTLPHostRE is X-Ray's own OTLP endpoint, whose host names the region.
-var xrayOTLPHostRE = regexp.MustCompile(`^xray\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
+var xrayOTLPHostRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^xray\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$`)
+})
 
 // noTracer traces nothing: the job runs untraced when its tracer cannot
 // be built, rather than not at all.
@@ -98,7 +101,7 @@ func (r *runner) newOTelTracerFor(ctx context.Context) (*otelTracer, string, err
 		}
 		u, _ := url.Parse(endpoint) // parsed above
 		region := cfg.Region
-		if m := xrayOTLPHostRE.FindStringSubmatch(u.Hostname()); m != nil {
+		if m := xrayOTLPHostRE().FindStringSubmatch(u.Hostname()); m != nil {
 			region = m[1]
 		}
 		if region == "" || cfg.Credentials == nil {

@@ -2,8 +2,9 @@ package jobrunner
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/batchxray/batchxray/internal/traceid"
 )
 
 // traceHeaderEnv carries the trace the job joins: submit puts it in the
@@ -18,12 +19,6 @@ type traceHeader struct {
 	// Sampled is "1", "0" or "" when the header leaves the decision to us.
 	Sampled string
 }
-
-var (
-	traceIDRE  = regexp.MustCompile(`^1-[0-9a-f]{8}-[0-9a-f]{24}$`)
-	spanIDRE   = regexp.MustCompile(`^[0-9a-f]{16}$`)
-	sampledVal = map[string]bool{"0": true, "1": true, "?": true}
-)
 
 // parseTraceHeader reads an X-Ray trace header. Root and Parent are both
 // required: a job's segment hangs under the submit segment named by Parent,
@@ -46,11 +41,11 @@ func parseTraceHeader(s string) (traceHeader, error) {
 		}
 	}
 	switch {
-	case !traceIDRE.MatchString(h.TraceID):
+	case !traceid.Valid(h.TraceID):
 		return traceHeader{}, fmt.Errorf("invalid %s %q: Root is not a trace ID 1-<8 hex>-<24 hex>", traceHeaderEnv, s)
-	case !spanIDRE.MatchString(h.ParentID):
+	case !traceid.ValidSegmentID(h.ParentID):
 		return traceHeader{}, fmt.Errorf("invalid %s %q: Parent is not a segment ID of 16 hex digits", traceHeaderEnv, s)
-	case h.Sampled != "" && !sampledVal[h.Sampled]:
+	case h.Sampled != "" && h.Sampled != "0" && h.Sampled != "1" && h.Sampled != "?":
 		return traceHeader{}, fmt.Errorf("invalid %s %q: Sampled is not 0 or 1", traceHeaderEnv, s)
 	}
 	if h.Sampled == "?" {
