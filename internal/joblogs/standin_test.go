@@ -103,7 +103,7 @@ func startStandIn(t testing.TB, opts localaws.Options) *standIn {
 		ContainerProperties: &types.ContainerProperties{
 			Image: aws.String("batchxray:local"), Command: []string{"batchxray", "job"},
 			ResourceRequirements: []types.ResourceRequirement{{Type: types.ResourceTypeVcpu, Value: aws.String("1")}, {Type: types.ResourceTypeMemory, Value: aws.String("512")}},
-			LogConfiguration: &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{"awslogs-group": "/batchxray/demo", "awslogs-stream-prefix": "batchxray"}},
+			LogConfiguration:     &types.LogConfiguration{LogDriver: types.LogDriverAwslogs, Options: map[string]string{"awslogs-group": "/batchxray/demo", "awslogs-stream-prefix": "batchxray"}},
 		},
 		Tags: map[string]string{"batchxray:stack": "demo"},
 	})
