@@ -7,6 +7,7 @@ import (
 	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/ec2"
 	"github.com/batchxray/batchxray/internal/localaws/ecr"
+	"github.com/batchxray/batchxray/internal/localaws/events"
 	"github.com/batchxray/batchxray/internal/localaws/iam"
 	"github.com/batchxray/batchxray/internal/localaws/logs"
 	"github.com/batchxray/batchxray/internal/localaws/s3"
@@ -31,7 +32,10 @@ func New(opts Options) *Server {
 	s.services["ec2"] = ec2.New(env)
 	logsService := logs.New(env)
 	s.services["logs"] = logsService
+	eventsService := events.New(env, events.Config{Logs: logsService})
+	s.services["events"] = eventsService
 	batchService := batch.New(env, batch.Config{
+		Events:        eventsService,
 		Profiles:      iamService,
 		Logs:          logsService,
 		Endpoint:      s.Endpoint,
