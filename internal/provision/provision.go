@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
@@ -66,6 +67,9 @@ type Provisioner struct {
 	logs  logsAPI
 	xray  xrayAPI
 	batch batchAPI
+	// events and eventLogs serve the job events' rule, group and policy.
+	events    eventsAPI
+	eventLogs eventLogsAPI
 
 	clock   clockwork.Clock
 	log     *slog.Logger
@@ -124,6 +128,8 @@ func New(cfg aws.Config, names Names, o Options) *Provisioner {
 		logs:    cloudwatchlogs.NewFromConfig(cfg),
 		xray:    xray.NewFromConfig(cfg),
 		batch:   batch.NewFromConfig(cfg),
+		events:    eventbridge.NewFromConfig(cfg),
+		eventLogs: cloudwatchlogs.NewFromConfig(cfg),
 		clock:   o.Clock,
 		log:     o.Logger,
 		observe: o.Observer,
