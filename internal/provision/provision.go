@@ -119,21 +119,21 @@ func New(cfg aws.Config, names Names, o Options) *Provisioner {
 		o.Waits = DefaultWaits
 	}
 	return &Provisioner{
-		names:   names,
-		region:  cfg.Region,
-		iam:     iam.NewFromConfig(cfg),
-		s3:      s3.NewFromConfig(cfg),
-		ecr:     ecr.NewFromConfig(cfg),
-		ec2:     ec2.NewFromConfig(cfg),
-		logs:    cloudwatchlogs.NewFromConfig(cfg),
-		xray:    xray.NewFromConfig(cfg),
-		batch:   batch.NewFromConfig(cfg),
+		names:     names,
+		region:    cfg.Region,
+		iam:       iam.NewFromConfig(cfg),
+		s3:        s3.NewFromConfig(cfg),
+		ecr:       ecr.NewFromConfig(cfg),
+		ec2:       ec2.NewFromConfig(cfg),
+		logs:      cloudwatchlogs.NewFromConfig(cfg),
+		xray:      xray.NewFromConfig(cfg),
+		batch:     batch.NewFromConfig(cfg),
 		events:    eventbridge.NewFromConfig(cfg),
 		eventLogs: cloudwatchlogs.NewFromConfig(cfg),
-		clock:   o.Clock,
-		log:     o.Logger,
-		observe: o.Observer,
-		waits:   o.Waits,
+		clock:     o.Clock,
+		log:       o.Logger,
+		observe:   o.Observer,
+		waits:     o.Waits,
 	}
 }
 
