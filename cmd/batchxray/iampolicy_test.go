@@ -61,6 +61,8 @@ var iamPrefix = map[string]string{"iam": "iam", "s3": "s3", "ecr": "ecr", "ec2":
 // cannot reach on the stand-in, and why.
 var notReachedHere = map[string]string{
 	"xray:BatchGetTraces": "trace fetches the job's trace by ID once it is indexed; the job does not run here",
+	"batch:TerminateJob":  "down --yes terminates jobs left in the queue (whether the one job here has ended by then is a race) and submit --wait on Ctrl-C",
+	"logs:GetLogEvents":   "logs reads a job's output, which needs a job that ran; logs_job.txtar runs it",
 }
 
 // drift changes the stack as a user could, and fills its bucket, so that

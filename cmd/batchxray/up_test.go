@@ -121,7 +121,7 @@ func TestRunUpAndDown(t *testing.T) {
 				t.Errorf("up wrote data on stdout: %q", out)
 			}
 			stderr := errOut.String()
-			for _, want := range []string{"up stack cli in us-east-1 (account 000000000000)\n", "created    compute environment   cli-ce", "up done: 11 created ("} {
+			for _, want := range []string{"up stack cli in us-east-1 (account 000000000000)\n", "created    compute environment   cli-ce", "up done: 14 created ("} {
 				if !strings.Contains(stderr, want) {
 					t.Errorf("up's stderr lacks %q:\n%s", want, stderr)
 				}
@@ -166,7 +166,7 @@ func TestRunUpAndDown(t *testing.T) {
 			if err := runDown(ctx, &downOptions{f: f, yes: !tty, waits: fastWaits}); err != nil {
 				t.Fatalf("down: %v\n%s", err, errOut)
 			}
-			if !strings.Contains(errOut.String(), "down done: 11 deleted, 1 absent (") {
+			if !strings.Contains(errOut.String(), "down done: 14 deleted, 1 absent (") {
 				t.Errorf("down's stderr:\n%s", errOut)
 			}
 		})

@@ -32,10 +32,13 @@ var States = []State{Submitted, Pending, Runnable, Starting, Running, Succeeded,
 // Terminal reports whether a job in this state is done.
 func (s State) Terminal() bool { return s == Succeeded || s == Failed }
 
-// Transition is a state and when the job was first seen in it while polling.
+// Transition is a state and when the job was first seen in it while
+// polling, or, from the recorded job events, when it entered it and with
+// what statusReason.
 type Transition struct {
-	State State     `json:"state"`
-	At    time.Time `json:"at"`
+	State  State     `json:"state"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"statusReason,omitempty"`
 }
 
 // Attempt is one run of a job's container.
@@ -105,8 +108,11 @@ type Job struct {
 	ArrayIndex *int     `json:"arrayIndex,omitempty"`
 	DependsOn  []string `json:"dependsOn,omitempty"`
 	// Transitions are the states seen while polling, in order, each with
-	// when it was first seen.
+	// when it was first seen; or the recorded job events' when FromEvents.
 	Transitions []Transition `json:"transitions,omitempty"`
+	// FromEvents says the transitions are Batch's own events (exact), not
+	// polling's sightings.
+	FromEvents bool `json:"fromEvents,omitempty"`
 }
 
 // defaultLogGroup is where Batch sends a job's output when its job
@@ -269,7 +275,9 @@ func (j *Job) StateSpans() []StateSpan {
 	// time to the first state would be a guess. QueueWait still covers it.
 	seenFirst := j.Status == first
 	if len(j.Transitions) > 0 {
-		seenFirst = j.Transitions[0].State == first
+		// Batch's events start after SUBMITTED: the first state before them
+		// is known to have begun at creation.
+		seenFirst = j.Transitions[0].State == first || j.FromEvents
 	}
 	if seenFirst {
 		add(first, j.CreatedAt)

@@ -7,6 +7,7 @@ import (
 	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/ec2"
 	"github.com/batchxray/batchxray/internal/localaws/ecr"
+	"github.com/batchxray/batchxray/internal/localaws/events"
 	"github.com/batchxray/batchxray/internal/localaws/iam"
 	"github.com/batchxray/batchxray/internal/localaws/logs"
 	"github.com/batchxray/batchxray/internal/localaws/s3"
@@ -32,8 +33,11 @@ func New(opts Options) *Server {
 	logsService := logs.New(env)
 	s.services["logs"] = logsService
 	ecrService := ecr.New(env, s.Endpoint)
+	eventsService := events.New(env, events.Config{Logs: logsService})
+	s.services["events"] = eventsService
 	batchService := batch.New(env, batch.Config{
 		Images:        ecrService,
+		Events:        eventsService,
 		Profiles:      iamService,
 		Logs:          logsService,
 		Endpoint:      s.Endpoint,

@@ -27,6 +27,11 @@ type Names struct {
 	LaunchTemplate string
 	SamplingRule   string
 	LogGroup       string
+	// EventsLogGroup records Batch's job state change events, which
+	// EventsRule sends there and EventsPolicy lets EventBridge write.
+	EventsLogGroup string
+	EventsRule     string
+	EventsPolicy   string
 
 	ComputeEnvironment string
 	JobQueue           string
@@ -91,6 +96,9 @@ func NamesFor(stack, account, region string) (Names, error) {
 		LaunchTemplate:     stack + "-xray",
 		SamplingRule:       "batchxray-" + stack,
 		LogGroup:           "/batchxray/" + stack,
+		EventsLogGroup:     "/batchxray/" + stack + "/events",
+		EventsRule:         "batchxray-" + stack + "-jobs",
+		EventsPolicy:       "batchxray-" + stack + "-events",
 		ComputeEnvironment: stack + "-ce",
 		JobQueue:           stack + "-queue",
 		JobDefinition:      stack + "-job",

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
@@ -72,6 +73,9 @@ type Provisioner struct {
 	logs  logsAPI
 	xray  xrayAPI
 	batch batchAPI
+	// events and eventLogs serve the job events' rule, group and policy.
+	events    eventsAPI
+	eventLogs eventLogsAPI
 
 	clock   clockwork.Clock
 	log     *slog.Logger
@@ -121,19 +125,21 @@ func New(cfg aws.Config, names Names, o Options) *Provisioner {
 		o.Waits = DefaultWaits
 	}
 	return &Provisioner{
-		names:   names,
-		region:  cfg.Region,
-		iam:     iam.NewFromConfig(cfg),
-		s3:      s3.NewFromConfig(cfg),
-		ecr:     ecr.NewFromConfig(cfg),
-		ec2:     ec2.NewFromConfig(cfg),
-		logs:    cloudwatchlogs.NewFromConfig(cfg),
-		xray:    xray.NewFromConfig(cfg),
-		batch:   batch.NewFromConfig(cfg),
-		clock:   o.Clock,
-		log:     o.Logger,
-		observe: o.Observer,
-		waits:   o.Waits,
+		names:     names,
+		region:    cfg.Region,
+		iam:       iam.NewFromConfig(cfg),
+		s3:        s3.NewFromConfig(cfg),
+		ecr:       ecr.NewFromConfig(cfg),
+		ec2:       ec2.NewFromConfig(cfg),
+		logs:      cloudwatchlogs.NewFromConfig(cfg),
+		xray:      xray.NewFromConfig(cfg),
+		batch:     batch.NewFromConfig(cfg),
+		events:    eventbridge.NewFromConfig(cfg),
+		eventLogs: cloudwatchlogs.NewFromConfig(cfg),
+		clock:     o.Clock,
+		log:       o.Logger,
+		observe:   o.Observer,
+		waits:     o.Waits,
 	}
 }
 

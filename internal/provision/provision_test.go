@@ -99,6 +99,7 @@ func allResources(n provision.Names) []string {
 		"S3 bucket " + n.Bucket, "log group " + n.LogGroup, "ECR repository " + n.Repository, "job image " + n.Repository,
 		"security group " + n.SecurityGroup, "launch template " + n.LaunchTemplate, "X-Ray sampling rule " + n.SamplingRule,
 		"compute environment " + n.ComputeEnvironment, "job queue " + n.JobQueue, "job definition " + n.JobDefinition,
+		"log group " + n.EventsLogGroup, "log resource policy " + n.EventsPolicy, "EventBridge rule " + n.EventsRule,
 	}
 }
 

@@ -35,6 +35,12 @@ func (p *Provisioner) graph(spec Spec) []*node {
 		maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, spot: spec.Spot}
 	ceNode := &node{runsJobs: true, res: ce, needs: []*node{profileNode, sgNode, ltNode}}
 	queue := &node{res: &jobQueue{p: p, ce: ce}, needs: []*node{ceNode}}
+	evGroup := &eventsLogGroup{p: p, retentionDays: spec.LogRetentionDays}
+	// The job events are kept while jobs run, so down removes them with
+	// what the jobs use.
+	evGroupNode := &node{usedByJobs: true, res: evGroup}
+	evPolicy := &node{usedByJobs: true, res: &eventsPolicy{p: p, group: evGroup}, needs: []*node{evGroupNode}}
+	evRule := &node{usedByJobs: true, res: &eventsRule{p: p, group: evGroup}, needs: []*node{evGroupNode, evPolicy}}
 	jd := &jobDefinition{p: p, jobRole: jobRole.res.(*iamRole), imageRef: spec.Image,
 		bucket: n.Bucket, logGroup: n.LogGroup, sampleURL: spec.SampleURL,
 		vcpus: spec.JobVCPUs, memoryMiB: spec.JobMemoryMiB, timeout: spec.JobTimeout}
@@ -49,5 +55,5 @@ func (p *Provisioner) graph(spec Spec) []*node {
 		jdNode.needs = append(jdNode.needs, imgNode)
 		nodes = append(nodes, repoNode, imgNode)
 	}
-	return append(nodes, sgNode, ltNode, sampling, profileNode, ceNode, queue, jdNode)
+	return append(nodes, sgNode, ltNode, sampling, profileNode, ceNode, queue, jdNode, evGroupNode, evPolicy, evRule)
 }

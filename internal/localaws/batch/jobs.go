@@ -615,10 +615,9 @@ func (s *Service) stopJob(in *stopJobInput, terminate bool) (any, error) {
 // fail ends a job that is not running a process.
 func (s *Service) fail(j *job, at time.Time, reason string) {
 	s.release(j, at)
-	j.d.Status = jobFailed
 	j.d.StatusReason = reason
 	j.d.StoppedAt = millis(at)
-	j.since = at
+	s.move(j, jobFailed, at)
 }
 
 // release gives the job's vCPUs back to its compute environment.

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,6 +49,10 @@ func (s *Service) due(j *job, now time.Time) (time.Time, bool) {
 func (s *Service) move(j *job, status string, at time.Time) {
 	j.d.Status = status
 	j.since = at
+	if s.cfg.Events != nil {
+		detail, _ := json.Marshal(j.d)
+		s.cfg.Events.JobStateChange(at, j.d.JobArn, detail)
+	}
 }
 
 // depsState says whether every dependency succeeded, whether one failed,
@@ -143,12 +148,11 @@ func (s *Service) stepArray(j *job, now time.Time) bool {
 	j.d.StartedAt = started
 	if done == len(j.children) {
 		j.d.StoppedAt = max(stopped, millis(j.since))
-		j.since = time.UnixMilli(j.d.StoppedAt)
 		if failed > 0 {
-			j.d.Status = jobFailed
 			j.d.StatusReason = strconv.Itoa(failed) + " of " + strconv.Itoa(len(j.children)) + " child jobs failed"
+			s.move(j, jobFailed, time.UnixMilli(j.d.StoppedAt))
 		} else {
-			j.d.Status = jobSucceeded
+			s.move(j, jobSucceeded, time.UnixMilli(j.d.StoppedAt))
 		}
 		return true
 	}
@@ -227,8 +231,8 @@ func (s *Service) start(j *job, at time.Time) {
 		return
 	}
 	j.proc = p
-	s.move(j, jobRunning, at)
 	j.d.StartedAt = millis(at)
+	s.move(j, jobRunning, at)
 	if j.d.Timeout != nil && j.d.Timeout.AttemptDurationSeconds > 0 {
 		j.deadline = at.Add(time.Duration(j.d.Timeout.AttemptDurationSeconds) * time.Second)
 	}
@@ -300,16 +304,16 @@ func (s *Service) endAttempt(j *job, at time.Time, code int, reason string) {
 	j.d.StatusReason = reason
 	switch {
 	case code == 0 && j.stopReason == "" && !j.timedOut:
-		s.move(j, jobSucceeded, at)
 		j.d.StoppedAt = millis(at)
+		s.move(j, jobSucceeded, at)
 	// "If a job is terminated for exceeding the timeout duration, it isn't
 	// retried. If a job attempt fails on its own, then it can retry if
 	// retries are enabled" (AWS Batch User Guide, Job timeouts).
 	case j.stopReason == "" && !j.timedOut && s.retries(j, code, reason):
 		s.move(j, jobRunnable, at)
 	default:
-		s.move(j, jobFailed, at)
 		j.d.StoppedAt = millis(at)
+		s.move(j, jobFailed, at)
 	}
 }
 

@@ -24,8 +24,17 @@ type Logs interface {
 	Write(group, stream string, at time.Time, message string)
 }
 
+// Events hears of every job state change after SUBMITTED, as EventBridge
+// does: detail is the job's JobDetail in DescribeJobs' JSON, at when it
+// entered the state. It is called with the service's lock held.
+type Events interface {
+	JobStateChange(at time.Time, jobARN string, detail []byte)
+}
+
 // Config wires the service to the rest of the stand-in.
 type Config struct {
+	// Events receives the job state changes (nil: none are sent).
+	Events Events
 	// Profiles answers whether a compute environment's instance profile
 	// can be used (nil: every profile can).
 	Profiles Profiles

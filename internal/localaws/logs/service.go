@@ -17,8 +17,9 @@ type Service struct {
 	awsproto.JSON
 	env awsproto.Env
 
-	mu     sync.Mutex
-	groups map[string]*logGroup
+	mu       sync.Mutex
+	groups   map[string]*logGroup
+	policies map[string]*resourcePolicy // by name
 	// seq orders events stored in the same millisecond and numbers them for
 	// FilterLogEvents' eventId; it only grows.
 	seq int64
@@ -59,7 +60,7 @@ func (k key) less(o key) bool { return k.ts < o.ts || k.ts == o.ts && k.seq < o.
 
 // New returns an empty CloudWatch Logs.
 func New(env awsproto.Env) *Service {
-	s := &Service{env: env, groups: map[string]*logGroup{}}
+	s := &Service{env: env, groups: map[string]*logGroup{}, policies: map[string]*resourcePolicy{}}
 	s.JSON = awsproto.JSON{Name: "logs", Ops: s.operations()}
 	return s
 }
@@ -67,23 +68,26 @@ func New(env awsproto.Env) *Service {
 // operations are CloudWatch Logs' operations by name.
 func (s *Service) operations() map[string]func([]byte) (any, error) {
 	return map[string]func([]byte) (any, error){
-		"CreateLogGroup":        decoded(s.createLogGroup),
-		"DescribeLogGroups":     decoded(s.describeLogGroups),
-		"DeleteLogGroup":        decoded(s.deleteLogGroup),
-		"CreateLogStream":       decoded(s.createLogStream),
-		"DescribeLogStreams":    decoded(s.describeLogStreams),
-		"DeleteLogStream":       decoded(s.deleteLogStream),
-		"PutRetentionPolicy":    decoded(s.putRetentionPolicy),
-		"DeleteRetentionPolicy": decoded(s.deleteRetentionPolicy),
-		"TagResource":           decoded(s.tagResource),
-		"UntagResource":         decoded(s.untagResource),
-		"ListTagsForResource":   decoded(s.listTagsForResource),
-		"TagLogGroup":           decoded(s.tagLogGroup),
-		"UntagLogGroup":         decoded(s.untagLogGroup),
-		"ListTagsLogGroup":      decoded(s.listTagsLogGroup),
-		"PutLogEvents":          decoded(s.putLogEvents),
-		"GetLogEvents":          decoded(s.getLogEvents),
-		"FilterLogEvents":       decoded(s.filterLogEvents),
+		"CreateLogGroup":           decoded(s.createLogGroup),
+		"DescribeLogGroups":        decoded(s.describeLogGroups),
+		"DeleteLogGroup":           decoded(s.deleteLogGroup),
+		"CreateLogStream":          decoded(s.createLogStream),
+		"DescribeLogStreams":       decoded(s.describeLogStreams),
+		"DeleteLogStream":          decoded(s.deleteLogStream),
+		"PutRetentionPolicy":       decoded(s.putRetentionPolicy),
+		"DeleteRetentionPolicy":    decoded(s.deleteRetentionPolicy),
+		"TagResource":              decoded(s.tagResource),
+		"UntagResource":            decoded(s.untagResource),
+		"ListTagsForResource":      decoded(s.listTagsForResource),
+		"TagLogGroup":              decoded(s.tagLogGroup),
+		"UntagLogGroup":            decoded(s.untagLogGroup),
+		"ListTagsLogGroup":         decoded(s.listTagsLogGroup),
+		"PutLogEvents":             decoded(s.putLogEvents),
+		"GetLogEvents":             decoded(s.getLogEvents),
+		"FilterLogEvents":          decoded(s.filterLogEvents),
+		"PutResourcePolicy":        decoded(s.putResourcePolicy),
+		"DescribeResourcePolicies": decoded(s.describeResourcePolicies),
+		"DeleteResourcePolicy":     decoded(s.deleteResourcePolicy),
 	}
 }
 
@@ -104,6 +108,14 @@ func invalidParameter(format string, a ...any) *awsproto.Error {
 
 func notFound(format string, a ...any) *awsproto.Error {
 	return awsproto.Errorf(http.StatusBadRequest, "ResourceNotFoundException", format, a...)
+}
+
+func limitExceeded(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "LimitExceededException", format, a...)
+}
+
+func accessDenied(format string, a ...any) *awsproto.Error {
+	return awsproto.Errorf(http.StatusBadRequest, "AccessDeniedException", format, a...)
 }
 
 func alreadyExists(format string, a ...any) *awsproto.Error {

@@ -1,0 +1,150 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+
+	"github.com/batchxray/batchxray/internal/jobs"
+)
+
+// LogsAPI is the one CloudWatch Logs call Read makes.
+type LogsAPI interface {
+	FilterLogEvents(context.Context, *cloudwatchlogs.FilterLogEventsInput, ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.FilterLogEventsOutput, error)
+}
+
+var _ LogsAPI = (*cloudwatchlogs.Client)(nil)
+
+// GroupFor is the log group a stack's job events are recorded in.
+func GroupFor(stack string) string { return "/batchxray/" + stack + "/events" }
+
+// Change is one recorded transition of a job.
+type Change struct {
+	JobID string     `json:"jobId"`
+	State jobs.State `json:"state"`
+	// At is when the job entered the state: Batch's own timestamp where
+	// the detail has one (startedAt, stoppedAt), else the event's time.
+	At           time.Time `json:"at"`
+	StatusReason string    `json:"statusReason,omitempty"`
+	// Detail is the job as the event carried it.
+	Detail json.RawMessage `json:"-"`
+}
+
+// event is the part of the event Read uses.
+type event struct {
+	ID     string    `json:"id"`
+	Type   string    `json:"detail-type"`
+	Source string    `json:"source"`
+	Time   time.Time `json:"time"`
+	Detail struct {
+		JobID        string `json:"jobId"`
+		Status       string `json:"status"`
+		StatusReason string `json:"statusReason"`
+		CreatedAt    int64  `json:"createdAt"`
+		StartedAt    int64  `json:"startedAt"`
+		StoppedAt    int64  `json:"stoppedAt"`
+	} `json:"detail"`
+	Raw json.RawMessage `json:"-"`
+}
+
+// Read returns the recorded changes of the job and of its array children,
+// by job ID, each in order, between since and until (zero: unbounded). It
+// pages FilterLogEvents with its tokens; an event delivered twice counts
+// once, as EventBridge delivers at least once.
+func Read(ctx context.Context, c LogsAPI, group, jobID string, since, until time.Time) (map[string][]Change, error) {
+	in := &cloudwatchlogs.FilterLogEventsInput{
+		LogGroupName: aws.String(group),
+		// A quoted term: CloudWatch Logs and the stand-in both match it; the
+		// job ID is then checked exactly.
+		FilterPattern: aws.String(`"` + jobID + `"`),
+	}
+	if !since.IsZero() {
+		in.StartTime = aws.Int64(since.UnixMilli())
+	}
+	if !until.IsZero() {
+		in.EndTime = aws.Int64(until.UnixMilli())
+	}
+	seen := map[string]bool{}
+	out := map[string][]Change{}
+	for {
+		page, err := c.FilterLogEvents(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("read job events of %s from %s: %w", jobID, group, err)
+		}
+		for _, e := range page.Events {
+			var ev event
+			msg := aws.ToString(e.Message)
+			if json.Unmarshal([]byte(msg), &ev) != nil || ev.Source != "aws.batch" || ev.Type != "Batch Job State Change" || seen[ev.ID] {
+				continue
+			}
+			id := ev.Detail.JobID
+			if id != jobID && !strings.HasPrefix(id, jobID+":") {
+				continue
+			}
+			seen[ev.ID] = true
+			out[id] = append(out[id], change(ev, msg))
+		}
+		next := aws.ToString(page.NextToken)
+		if next == "" {
+			break
+		}
+		in.NextToken = aws.String(next)
+	}
+	for id := range out {
+		slices.SortStableFunc(out[id], func(a, b Change) int {
+			if c := a.At.Compare(b.At); c != 0 {
+				return c
+			}
+			return order(a.State) - order(b.State)
+		})
+	}
+	return out, nil
+}
+
+func change(ev event, msg string) Change {
+	c := Change{JobID: ev.Detail.JobID, State: jobs.State(ev.Detail.Status), At: ev.Time.UTC(), StatusReason: ev.Detail.StatusReason}
+	var whole struct {
+		Detail json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal([]byte(msg), &whole) == nil {
+		c.Detail = whole.Detail
+	}
+	// The event's time has whole seconds; Batch's own times are exact, and
+	// no state begins before the job was created.
+	if created := time.UnixMilli(ev.Detail.CreatedAt).UTC(); ev.Detail.CreatedAt > 0 && c.At.Before(created) {
+		c.At = created
+	}
+	switch {
+	case c.State == jobs.Running && ev.Detail.StartedAt > 0:
+		c.At = time.UnixMilli(ev.Detail.StartedAt).UTC()
+	case c.State.Terminal() && ev.Detail.StoppedAt > 0:
+		c.At = time.UnixMilli(ev.Detail.StoppedAt).UTC()
+	}
+	return c
+}
+
+func order(s jobs.State) int { return slices.Index(jobs.States, s) }
+
+// Apply puts a job's recorded changes on it as its transitions, with
+// their reasons, and marks its figures as coming from the events. With no
+// changes the job is left as it is, its figures from DescribeJobs.
+func Apply(j *jobs.Job, cs []Change) {
+	if len(cs) == 0 {
+		return
+	}
+	ts := make([]jobs.Transition, 0, len(cs))
+	for _, c := range cs {
+		if n := len(ts); n > 0 && ts[n-1].State == c.State {
+			continue
+		}
+		ts = append(ts, jobs.Transition{State: c.State, At: c.At, Reason: c.StatusReason})
+	}
+	j.Transitions = ts
+	j.FromEvents = true
+}
