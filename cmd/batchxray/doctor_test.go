@@ -22,7 +22,7 @@ func TestDoctor(t *testing.T) {
 	if exitCode(err) != exitError {
 		t.Fatalf("doctor before up: %v (exit %d), want exit 1", err, exitCode(err))
 	}
-	if !strings.Contains(out.String(), "✗ stack cli: 0 of 12 resources; ") || !strings.Contains(out.String(), ": run `batchxray up`\n") || !strings.Contains(out.String(), "✓ credentials: account 000000000000") {
+	if !strings.Contains(out.String(), "✗ stack cli: 0 of 15 resources; ") || !strings.Contains(out.String(), ": run `batchxray up`\n") || !strings.Contains(out.String(), "✓ credentials: account 000000000000") {
 		t.Errorf("doctor before up printed:\n%s", out)
 	}
 

@@ -43,6 +43,7 @@ var implied = map[string][]string{
 	"ec2:CreateLaunchTemplate":       {"ec2:CreateTags"},
 	"batch:CreateComputeEnvironment": {"batch:TagResource", "iam:PassRole", "iam:CreateServiceLinkedRole"},
 	"batch:CreateJobQueue":           {"batch:TagResource"},
+	"events:PutRule":                 {"events:TagResource"},
 	"batch:RegisterJobDefinition":    {"batch:TagResource", "iam:PassRole"},
 	"batch:SubmitJob":                {"batch:TagResource"},
 	"xray:CreateSamplingRule":        {"xray:TagResource"},
@@ -60,9 +61,11 @@ var iamPrefix = map[string]string{"iam": "iam", "s3": "s3", "ecr": "ecr", "ec2":
 // notReachedHere are actions of calls the commands make on paths this test
 // cannot reach on the stand-in, and why.
 var notReachedHere = map[string]string{
-	"xray:BatchGetTraces": "trace fetches the job's trace by ID once it is indexed; the job does not run here",
-	"batch:TerminateJob":  "down --yes terminates jobs left in the queue (whether the one job here has ended by then is a race) and submit --wait on Ctrl-C",
-	"logs:GetLogEvents":   "logs reads a job's output, which needs a job that ran; logs_job.txtar runs it",
+	"xray:BatchGetTraces":      "trace fetches the job's trace by ID once it is indexed; the job does not run here",
+	"batch:TerminateJob":       "down --yes terminates jobs left in the queue (whether the one job here has ended by then is a race) and submit --wait on Ctrl-C",
+	"xray:ListRetrievedTraces": "trace polls a retrieval it started once the job's trace exists; the job does not run here",
+	"xray:GetTraceSummaries":   "trace and report search by annotation only for jobs that carry no trace ID (submitted without batchxray)",
+	"logs:GetLogEvents":        "logs reads a job's output, which needs a job that ran; logs_job.txtar runs it",
 }
 
 // drift changes the stack as a user could, and fills its bucket, so that

@@ -46,7 +46,7 @@ func TestReadRunnableForLackOfVCPUs(t *testing.T) {
 	}
 	bc := batch.NewFromConfig(cfg)
 	js := jobs.Spec{Stack: "demo", Region: cfg.Region, TagKey: provision.TagKey, Queue: names.JobQueue, Definition: names.JobDefinition, Name: "first", Command: []string{"sleep", "2"}}
-	first, err := jobs.Submit(ctx, bc, js)
+	first, err := jobs.Submit(ctx, bc, js, jobs.SubmitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestReadRunnableForLackOfVCPUs(t *testing.T) {
 		t.Fatal(err)
 	}
 	js.Name, js.Command = "second", []string{"true"}
-	second, err := jobs.Submit(ctx, bc, js)
+	second, err := jobs.Submit(ctx, bc, js, jobs.SubmitOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func (s *standIn) run(t testing.TB, attempts int, command ...string) string {
 	t.Helper()
 	spec := s.spec
 	spec.Command, spec.Attempts = command, attempts
-	sub, err := jobs.Submit(context.Background(), s.batch, spec)
+	sub, err := jobs.Submit(context.Background(), s.batch, spec, jobs.SubmitOptions{})
 	if err != nil {
 		t.Fatalf("Submit: %v", err)
 	}
