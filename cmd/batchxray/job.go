@@ -19,6 +19,10 @@ type jobOptions struct {
 	Bucket      string
 	NoUpload    bool
 	SampleRate  float64
+	// Tracer and OTLPEndpoint are passed on unchecked: the job reports a
+	// bad one in one line and runs untraced rather than not at all.
+	Tracer       string
+	OTLPEndpoint string
 	// Command is what follows --, run instead of the sample work.
 	Command []string
 }
@@ -37,14 +41,20 @@ header in _X_AMZN_TRACE_ID and whose exit code becomes the job's. On SIGTERM
 (Batch's timeout or terminate) the trace is closed with a fault and sent, and
 the job exits 143.
 
-The trace goes to the X-Ray daemon at AWS_XRAY_DAEMON_ADDRESS (default
-127.0.0.1:2000, the host's daemon). Outside Batch it still runs, as job
-local-<random>.`,
+--tracer xray (the default) sends to the daemon at AWS_XRAY_DAEMON_ADDRESS
+(default 127.0.0.1:2000); --tracer otel sends OTLP/HTTP to
+OTEL_EXPORTER_OTLP_ENDPOINT (default http://127.0.0.1:4318, the host's
+CloudWatch agent) or, signed, to --otlp-endpoint (X-Ray's needs Transaction
+Search). The job joins the trace in _X_AMZN_TRACE_ID when submit set one.
+Outside Batch it still runs, as job local-<random>.`,
 		Example: `  # What the job definition runs (the definition sets the variables):
   BATCHXRAY_URL=https://example.com/ BATCHXRAY_BUCKET=my-bucket batchxray job
 
   # Trace your own command; its output and exit code pass through:
   batchxray job -- python3 train.py --epochs 3
+
+  # OpenTelemetry, straight to X-Ray:
+  batchxray job --tracer otel --otlp-endpoint https://xray.us-east-1.amazonaws.com/v1/traces -- ./run.sh
 
   # Try it on your machine against the local stand-in's daemon, no upload:
   AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 batchxray job --url https://example.com/ --no-upload`,
@@ -99,6 +109,8 @@ local-<random>.`,
 	fl.StringVar(&opts.Bucket, "bucket", os.Getenv("BATCHXRAY_BUCKET"), "bucket the sample work uploads each body to, under jobs/<job ID>/ (env BATCHXRAY_BUCKET)")
 	fl.BoolVar(&opts.NoUpload, "no-upload", false, "fetch only; upload nothing")
 	fl.Float64Var(&opts.SampleRate, "sample-rate", 1, "share of jobs traced, from 0 to 1; 1 traces every job")
+	fl.StringVar(&opts.Tracer, "tracer", envOr("BATCHXRAY_TRACER", jobrunner.TracerXRay), "tracing SDK: xray (to the X-Ray daemon over UDP) or otel (OTLP over HTTP) (env BATCHXRAY_TRACER)")
+	fl.StringVar(&opts.OTLPEndpoint, "otlp-endpoint", os.Getenv("BATCHXRAY_OTLP_ENDPOINT"), "with --tracer otel, send SigV4-signed to this OTLP traces URL, such as https://xray.<region>.amazonaws.com/v1/traces, instead of the host agent (env BATCHXRAY_OTLP_ENDPOINT)")
 	return cmd
 }
 
@@ -117,20 +129,22 @@ func runJob(ctx context.Context, opts *jobOptions) error {
 		version += " (" + v.Commit + ")"
 	}
 	err := jobrunner.Run(ctx, jobrunner.Options{
-		ServiceName: opts.ServiceName,
-		SampleRate:  opts.SampleRate,
-		JobName:     opts.JobName,
-		Version:     version,
-		Command:     opts.Command,
-		URLs:        opts.URLs,
-		Bucket:      opts.Bucket,
-		NoUpload:    opts.NoUpload,
-		AWSConfig:   opts.f.AWSConfig,
-		Environ:     os.Environ(),
-		Stdin:       ios.In,
-		Stdout:      ios.Out,
-		Stderr:      ios.ErrOut,
-		Grace:       jobrunner.DefaultGrace,
+		ServiceName:  opts.ServiceName,
+		SampleRate:   opts.SampleRate,
+		JobName:      opts.JobName,
+		Version:      version,
+		Tracer:       opts.Tracer,
+		OTLPEndpoint: opts.OTLPEndpoint,
+		Command:      opts.Command,
+		URLs:         opts.URLs,
+		Bucket:       opts.Bucket,
+		NoUpload:     opts.NoUpload,
+		AWSConfig:    opts.f.AWSConfig,
+		Environ:      os.Environ(),
+		Stdin:        ios.In,
+		Stdout:       ios.Out,
+		Stderr:       ios.ErrOut,
+		Grace:        jobrunner.DefaultGrace,
 	})
 	var ce *jobrunner.CommandExitError
 	if errors.As(err, &ce) {

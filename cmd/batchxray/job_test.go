@@ -18,7 +18,7 @@ import (
 )
 
 func TestJobFlags(t *testing.T) {
-	defaults := jobOptions{ServiceName: "BatchJob", SampleRate: 1}
+	defaults := jobOptions{ServiceName: "BatchJob", SampleRate: 1, Tracer: "xray"}
 	tests := []struct {
 		name    string
 		env     map[string]string
@@ -40,6 +40,20 @@ func TestJobFlags(t *testing.T) {
 			want: func(o *jobOptions) {
 				o.URLs, o.Bucket, o.ServiceName, o.JobName, o.SampleRate = []string{"https://a.example/", "https://b.example/x?y=1"}, "c", "S", "n", 0.25
 			},
+		},
+		{
+			name: "the tracer and OTLP endpoint from the environment",
+			env:  map[string]string{"BATCHXRAY_TRACER": "otel", "BATCHXRAY_OTLP_ENDPOINT": "https://xray.eu-west-1.amazonaws.com/v1/traces"},
+			args: []string{"--", "true"},
+			want: func(o *jobOptions) {
+				o.Command, o.Tracer, o.OTLPEndpoint = []string{"true"}, "otel", "https://xray.eu-west-1.amazonaws.com/v1/traces"
+			},
+		},
+		{
+			name: "a tracer name the job cannot use is left to the job, which runs untraced",
+			env:  map[string]string{"BATCHXRAY_TRACER": "otel"},
+			args: []string{"--tracer", "jaeger", "--otlp-endpoint", "not a url", "--", "true"},
+			want: func(o *jobOptions) { o.Command, o.Tracer, o.OTLPEndpoint = []string{"true"}, "jaeger", "not a url" },
 		},
 		{
 			name: "--no-upload needs no bucket",
@@ -68,7 +82,7 @@ func TestJobFlags(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME"} {
+			for _, k := range []string{"BATCHXRAY_URL", "BATCHXRAY_BUCKET", "BATCHXRAY_SERVICE_NAME", "BATCHXRAY_JOB_NAME", "BATCHXRAY_TRACER", "BATCHXRAY_OTLP_ENDPOINT"} {
 				t.Setenv(k, tc.env[k])
 			}
 			got, err := parseFlags(t, nil, newJobCmd, tc.args)
@@ -101,6 +115,7 @@ type segmentDoc struct {
 	TraceID     string         `json:"trace_id"`
 	Name        string         `json:"name"`
 	Type        string         `json:"type"`
+	InProgress  bool           `json:"in_progress"`
 	Fault       bool           `json:"fault"`
 	Annotations map[string]any `json:"annotations"`
 	Cause       struct {
@@ -122,14 +137,16 @@ func listenDaemon(t *testing.T) net.PacketConn {
 	return c
 }
 
-// readSegment reads datagrams until the job's segment (not a streamed
-// subsegment) arrives.
+// readSegment reads datagrams until the job's complete segment arrives (the
+// job sends it in progress first and streams each step as it ends) and
+// returns it with the streamed subsegments put back in it.
 func readSegment(t *testing.T, c net.PacketConn) segmentDoc {
 	t.Helper()
 	if err := c.SetReadDeadline(time.Now().Add(20 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	buf := make([]byte, 64<<10)
+	var streamed []segmentDoc
 	for {
 		n, _, err := c.ReadFrom(buf)
 		if err != nil {
@@ -143,7 +160,11 @@ func readSegment(t *testing.T, c net.PacketConn) segmentDoc {
 		if err := json.Unmarshal(doc, &d); err != nil {
 			t.Fatalf("decode %q: %v", doc, err)
 		}
-		if d.Type != "subsegment" {
+		switch {
+		case d.Type == "subsegment":
+			streamed = append(streamed, d)
+		case !d.InProgress:
+			d.Subsegments = append(d.Subsegments, streamed...)
 			return d
 		}
 	}

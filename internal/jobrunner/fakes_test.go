@@ -76,46 +76,60 @@ func (d *fakeDaemon) addr() string { return d.conn.LocalAddr().String() }
 
 const header = `{"format": "json", "version": 1}` + "\n"
 
-// trace reads datagrams until the root segment arrives (the SDK sends it
-// last, after any streamed subsegments) and assembles them. Every datagram
-// must carry the daemon's header and one document of one trace; every
-// streamed subsegment must hang off a document of the trace.
+// trace reads datagrams until the complete root segment arrives (sent
+// last, after the in-progress root and any streamed subsegments) and
+// assembles them. Every datagram must carry the daemon's header and one
+// document of one trace; every streamed subsegment must hang off a document
+// of the trace.
 type trace struct {
 	root *xdoc
-	// all holds every document, nested ones included, by ID.
+	// inProgress holds the root's in-progress documents, in arrival order.
+	inProgress []*xdoc
+	// all holds every complete document, nested ones included, by ID.
 	all  map[string]*xdoc
 	docs int
 	raw  string
 }
 
-func (d *fakeDaemon) trace(t *testing.T) *trace {
+// next reads one document, failing the test if none arrives in 15 s.
+func (d *fakeDaemon) next(t *testing.T) (*xdoc, []byte) {
 	t.Helper()
 	if err := d.conn.SetReadDeadline(time.Now().Add(15 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
+	buf := make([]byte, 64<<10)
+	n, _, err := d.conn.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("read from the daemon's socket: %v", err)
+	}
+	p := buf[:n]
+	if !bytes.HasPrefix(p, []byte(header)) {
+		t.Fatalf("datagram without the daemon header: %q", p)
+	}
+	doc := &xdoc{}
+	if err := json.Unmarshal(p[len(header):], doc); err != nil {
+		t.Fatalf("decode %q: %v", p, err)
+	}
+	return doc, p
+}
+
+func (d *fakeDaemon) trace(t *testing.T) *trace {
+	t.Helper()
 	tr := &trace{all: map[string]*xdoc{}}
 	var streamed []*xdoc
 	var raw strings.Builder
-	buf := make([]byte, 64<<10)
 	for tr.root == nil {
-		n, _, err := d.conn.ReadFrom(buf)
-		if err != nil {
-			t.Fatalf("read from the daemon's socket after %d documents: %v\n%s", tr.docs, err, raw.String())
-		}
-		p := buf[:n]
-		if !bytes.HasPrefix(p, []byte(header)) {
-			t.Fatalf("datagram without the daemon header: %q", p)
-		}
+		doc, p := d.next(t)
 		raw.Write(p)
 		raw.WriteByte('\n')
-		doc := &xdoc{}
-		if err := json.Unmarshal(p[len(header):], doc); err != nil {
-			t.Fatalf("decode %q: %v", p, err)
-		}
 		tr.docs++
-		if doc.Type == "subsegment" {
+		switch {
+		case doc.Type == "subsegment":
 			streamed = append(streamed, doc)
-		} else {
+		case doc.InProgress:
+			tr.inProgress = append(tr.inProgress, doc)
+			continue
+		default:
 			tr.root = doc
 		}
 		tr.add(t, doc)
@@ -127,6 +141,11 @@ func (d *fakeDaemon) trace(t *testing.T) *trace {
 		}
 		if tr.all[s.ParentID] == nil {
 			t.Errorf("streamed subsegment %s has parent %s, which is not in the trace", s.Name, s.ParentID)
+		}
+	}
+	for _, ip := range tr.inProgress {
+		if ip.ID != tr.root.ID || ip.TraceID != tr.root.TraceID {
+			t.Errorf("in-progress segment %s/%s is not the root %s/%s", ip.TraceID, ip.ID, tr.root.TraceID, tr.root.ID)
 		}
 	}
 	return tr
@@ -222,15 +241,17 @@ func (f *fakeS3) stored() map[string]string {
 }
 
 // origin serves the URLs the sample work fetches: /ok/<name> answers
-// "body of <name>", /status/<code> answers with that status, and /hang
-// answers nothing until the request is cancelled, after closing arrived.
+// "body of <name>", /status/<code> answers with that status, /hang
+// answers nothing until the request is cancelled, after closing arrived,
+// and /gate answers once the test closes gate.
 type origin struct {
 	arrived chan struct{}
 	once    sync.Once
+	gate    chan struct{}
 }
 
 func startOrigin(t *testing.T) (*httptest.Server, *origin) {
-	o := &origin{arrived: make(chan struct{})}
+	o := &origin{arrived: make(chan struct{}), gate: make(chan struct{})}
 	srv := httptest.NewServer(o)
 	t.Cleanup(srv.Close)
 	return srv, o
@@ -245,6 +266,12 @@ func (o *origin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var code int
 		fmt.Sscan(strings.TrimPrefix(r.URL.Path, "/status/"), &code)
 		http.Error(w, http.StatusText(code), code)
+	case r.URL.Path == "/gate":
+		select {
+		case <-o.gate:
+			fmt.Fprint(w, "through the gate")
+		case <-r.Context().Done():
+		}
 	case r.URL.Path == "/hang":
 		o.once.Do(func() { close(o.arrived) })
 		<-r.Context().Done()

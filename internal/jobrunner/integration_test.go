@@ -59,7 +59,9 @@ func TestJobAgainstTheStandIn(t *testing.T) {
 		t.Errorf("object body = %q, want the sample page", body)
 	}
 
-	if err := srv.XRay().WaitIngested(ctx, 1); err != nil {
+	// The root in progress, the fetch and the upload streamed as they
+	// finished, and the complete root.
+	if err := srv.XRay().WaitIngested(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
 	xc := xray.NewFromConfig(cfg)

@@ -275,14 +275,14 @@ func benchTracer(b *testing.B) *xrayTracer {
 // one begun, off the clock, so the tree stays the size of a real job's.
 func BenchmarkSubsegment(b *testing.B) {
 	tr := benchTracer(b)
-	ctx, root := tr.Begin(context.Background(), "BatchJob")
+	ctx, root := tr.Begin(context.Background(), "BatchJob", nil)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		if i > 0 && i%500 == 0 {
 			b.StopTimer()
 			root.End(nil)
-			ctx, root = tr.Begin(context.Background(), "BatchJob")
+			ctx, root = tr.Begin(context.Background(), "BatchJob", nil)
 			b.StartTimer()
 		}
 		_, sp := tr.BeginChild(ctx, "step")
@@ -300,7 +300,7 @@ func BenchmarkSegmentSent(b *testing.B) {
 	ann := readBatchJob(batchEnv, "nightly").annotations()
 	b.ReportAllocs()
 	for range b.N {
-		ctx, root := tr.Begin(context.Background(), "BatchJob")
+		ctx, root := tr.Begin(context.Background(), "BatchJob", nil)
 		for k, v := range ann {
 			root.Annotate(k, v)
 		}

@@ -27,6 +27,17 @@ type Options struct {
 	JobName string
 	// Version is the binary's version, recorded on the segment.
 	Version string
+	// Tracer is TracerXRay (also when empty) or TracerOTel. Any other name
+	// is one line on Stderr, and the job runs untraced.
+	Tracer string
+	// OTLPEndpoint, for TracerOTel, sends the spans straight to this
+	// OTLP/HTTP traces URL, such as X-Ray's
+	// https://xray.us-east-1.amazonaws.com/v1/traces, SigV4-signed for
+	// service xray with AWSConfig's credentials. Empty sends them unsigned to
+	// the agent at OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, or
+	// OTEL_EXPORTER_OTLP_ENDPOINT plus /v1/traces, or the host's
+	// http://127.0.0.1:4318.
+	OTLPEndpoint string
 
 	// Command, when set, is the user's command, run instead of the sample
 	// work.
@@ -113,10 +124,6 @@ func Run(ctx context.Context, o Options) error {
 	if len(o.Command) == 0 && !o.NoUpload && o.Bucket == "" {
 		return errors.New("no bucket to upload to")
 	}
-	t, err := newXRayTracer(daemon.UDP, o.SampleRate, o.Version)
-	if err != nil {
-		return err
-	}
 	sigs := o.Signals
 	if sigs == nil {
 		ch := make(chan os.Signal, 2)
@@ -124,13 +131,36 @@ func Run(ctx context.Context, o Options) error {
 		defer signal.Stop(ch)
 		sigs = ch
 	}
-	r := &runner{o: o, t: t, daemon: daemon, sigs: sigs, job: readBatchJob(o.Environ, o.JobName)}
+	r := &runner{o: o, daemon: daemon, sigs: sigs, job: readBatchJob(o.Environ, o.JobName)}
+	switch o.Tracer {
+	case "", TracerXRay:
+		t, err := newXRayTracer(daemon.UDP, o.SampleRate, o.Version)
+		if err != nil {
+			return err
+		}
+		r.t, r.dest = t, "the X-Ray daemon at udp "+daemon.UDP.String()
+		r.probe = true
+	case TracerOTel:
+		t, endpoint, err := r.newOTelTracerFor(ctx)
+		if err != nil {
+			r.logf("warning: %v; the job runs untraced", err)
+			r.t = noTracer{}
+			break
+		}
+		r.t, r.dest = t, "OTLP "+endpoint
+	default:
+		r.logf("warning: unknown tracer %q (want %s or %s); the job runs untraced", o.Tracer, TracerXRay, TracerOTel)
+		r.t = noTracer{}
+	}
 	return r.run(ctx)
 }
 
 type runner struct {
-	o      Options
-	t      tracer
+	o Options
+	t tracer
+	// dest says where the trace goes; probe whether to check the daemon.
+	dest   string
+	probe  bool
 	daemon daemonAddress
 	sigs   <-chan os.Signal
 	job    batchJob
@@ -147,14 +177,31 @@ func (r *runner) run(ctx context.Context) error {
 	// The job's work must not stop because the caller's context does:
 	// signals are handled here, so the trace can be closed first.
 	ctx = context.WithoutCancel(ctx)
-	if err := probeDaemon(ctx, r.daemon.TCP); err != nil {
-		r.logf("warning: nothing answers at the X-Ray daemon's address %s (%v); is the daemon running? This trace may be lost", r.daemon.TCP, err)
+	if r.probe {
+		if err := probeDaemon(ctx, r.daemon.TCP); err != nil {
+			r.logf("warning: nothing answers at the X-Ray daemon's address %s (%v); is the daemon running? This trace may be lost", r.daemon.TCP, err)
+		}
 	}
 
-	ctx, root := r.t.Begin(ctx, r.o.ServiceName)
+	var parent *traceHeader
+	if raw, ok := lookupEnv(r.o.Environ, traceHeaderEnv); ok && raw != "" {
+		h, err := parseTraceHeader(raw)
+		if err != nil {
+			r.logf("warning: %v; the job starts a trace of its own", err)
+		} else {
+			parent = &h
+		}
+	}
+	ctx, root := r.t.Begin(ctx, r.o.ServiceName, parent)
+	joined := ""
+	if parent != nil {
+		joined = " (joined from " + traceHeaderEnv + ")"
+	}
 	switch {
 	case root.Sampled():
-		r.logf("trace %s for job %s, sent to the X-Ray daemon at udp %s", root.TraceID(), r.job.ID, r.daemon.UDP)
+		r.logf("trace %s%s for job %s, sent to %s", root.TraceID(), joined, r.job.ID, r.dest)
+	case r.dest == "":
+		r.logf("no trace for job %s", r.job.ID)
 	case root.TraceID() == "":
 		r.logf("tracing is off (AWS_XRAY_SDK_DISABLED=true): no trace for job %s", r.job.ID)
 	default:
@@ -166,6 +213,9 @@ func (r *runner) run(ctx context.Context) error {
 	}
 	root.Metadata("version", r.o.Version)
 	root.Metadata("environment", r.job.Env)
+	// Sent now, not only at the end: a job killed by SIGKILL (out of
+	// memory, Spot reclaimed) never reaches End.
+	root.SendInProgress()
 
 	var err error
 	if len(r.o.Command) > 0 {

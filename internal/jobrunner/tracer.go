@@ -11,8 +11,9 @@ import (
 // tracer is all of a tracing backend the job uses. The X-Ray SDK implements
 // it (xray.go); keep it this small so an OTLP exporter can take its place.
 type tracer interface {
-	// Begin starts the job's root span (the X-Ray segment).
-	Begin(ctx context.Context, name string) (context.Context, span)
+	// Begin starts the job's root span (the X-Ray segment): in the trace
+	// parent names, under its parent, or in a new trace when parent is nil.
+	Begin(ctx context.Context, name string, parent *traceHeader) (context.Context, span)
 	// BeginChild starts a child of the span ctx carries.
 	BeginChild(ctx context.Context, name string) (context.Context, span)
 	// HTTPClient returns base with every request traced as a child of the
@@ -36,8 +37,15 @@ type span interface {
 	Annotate(key string, value any)
 	// Metadata adds a value that is kept but not indexed.
 	Metadata(key string, value any)
+	// SendInProgress sends the root as it stands, marked in progress, so a
+	// job killed without warning (SIGKILL) still leaves its segment; End
+	// later replaces it. A tracer whose wire cannot say "in progress" does
+	// nothing.
+	SendInProgress()
 	// End closes the span. A nil err is success; otherwise classify says
-	// whether it is an error or a fault. Ending the root sends the trace.
+	// whether it is an error or a fault. Ending a child sends it at once, so a
+	// long job's finished steps are not held until the end; ending the root
+	// sends what is left.
 	End(err error)
 }
 

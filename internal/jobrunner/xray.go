@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"reflect"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	xrayheader "github.com/aws/aws-xray-sdk-go/v2/header"
 	"github.com/aws/aws-xray-sdk-go/v2/instrumentation/awsv2"
 	"github.com/aws/aws-xray-sdk-go/v2/strategy/sampling"
 	"github.com/aws/aws-xray-sdk-go/v2/xray"
@@ -93,7 +95,7 @@ func (sdkLogger) Log(level xraylog.LogLevel, msg fmt.Stringer) {
 	}
 }
 
-func (t *xrayTracer) Begin(ctx context.Context, name string) (context.Context, span) {
+func (t *xrayTracer) Begin(ctx context.Context, name string, parent *traceHeader) (context.Context, span) {
 	if xray.SdkDisabled() {
 		return ctx, &xraySpan{}
 	}
@@ -107,7 +109,34 @@ func (t *xrayTracer) Begin(ctx context.Context, name string) (context.Context, s
 		// validated before: say so rather than lose it.
 		fmt.Fprintf(os.Stderr, "batchxray: x-ray sdk: %v\n", err)
 	}
-	ctx, seg := xray.BeginSegment(ctx, name)
+	var seg *xray.Segment
+	if parent == nil {
+		ctx, seg = xray.BeginSegment(ctx, name)
+		return ctx, &xraySpan{seg: seg, root: true, cancel: cancel}
+	}
+	h := &xrayheader.Header{TraceID: parent.TraceID, ParentID: parent.ParentID}
+	switch parent.Sampled {
+	case "1":
+		h.SamplingDecision = xrayheader.Sampled
+	case "0":
+		h.SamplingDecision = xrayheader.NotSampled
+	}
+	if h.SamplingDecision == xrayheader.Unknown {
+		// The header leaves sampling to us: our strategy decides.
+		ctx, seg = xray.BeginSegment(ctx, name)
+	} else {
+		// The SDK takes the header's decision only alongside a request,
+		// which it reads only when the header has no decision; the job has
+		// none, so an empty one stands in.
+		ctx, seg = xray.BeginSegmentWithSampling(ctx, name, &http.Request{URL: &url.URL{}}, h)
+	}
+	// The SDK gave the segment IDs of its own; the job's segment is a
+	// segment of the header's trace, under the header's parent (what
+	// xray.NewSegmentFromHeader does, but under the segment's lock).
+	seg.Lock()
+	seg.TraceID = h.TraceID
+	seg.ParentID = h.ParentID
+	seg.Unlock()
 	return ctx, &xraySpan{seg: seg, root: true, cancel: cancel}
 }
 
@@ -180,28 +209,49 @@ func (s *xraySpan) Metadata(key string, value any) {
 	}
 }
 
+func (s *xraySpan) SendInProgress() {
+	if !s.live() || !s.root {
+		return
+	}
+	// The emitter marshals the segment as it is: in_progress and no
+	// end_time, which X-Ray keeps until the complete document with the same
+	// ID replaces it. The SDK has no call for this; its emitter does the
+	// sending, and Emitted stays false so End still sends the segment.
+	seg := s.seg
+	seg.Lock()
+	if !seg.Dummy && seg.InProgress {
+		seg.GetConfiguration().Emitter.Emit(seg)
+	}
+	seg.Unlock()
+}
+
 func (s *xraySpan) End(err error) {
 	if !s.live() {
 		return
 	}
 	seg := s.seg
+	// A request cut short by a signal leaves the SDK's own HTTP "response"
+	// subsegment open: nothing in xray.Client closes it then.
+	closeOpenSubsegments(seg, err)
 	if !s.root {
+		// CloseAndStream sends the subsegment now as a document of its own
+		// and takes it out of the segment's tree; Close would keep it until
+		// the segment ends (the SDK's streaming strategy only acts then, and
+		// only past 20 subsegments), and a job killed before that would
+		// lose every finished step.
 		switch classify(err) {
 		case outcomeOK:
-			seg.Close(nil)
+			seg.CloseAndStream(nil)
 		case outcomeError:
 			seg.Lock()
 			markFailed(seg, outcomeError, err)
 			seg.Unlock()
-			seg.Close(nil)
+			seg.CloseAndStream(nil)
 		case outcomeFault:
-			seg.Close(err) // the SDK marks a closing error as a fault
+			seg.CloseAndStream(err) // the SDK marks a closing error as a fault
 		}
 		return
 	}
-	// A request cut short by a signal leaves the SDK's own HTTP "response"
-	// subsegment open: nothing in xray.Client closes it then.
-	closeOpenSubsegments(seg, err)
 	// The root is closed and sent here rather than with seg.Close: Close
 	// sends only once every subsegment has closed, and it races the SDK's
 	// context watcher, which can send the segment a second time. Emit wants

@@ -13,6 +13,9 @@ import (
 // Params are the inputs of Build. Only Region and Arch are required; Params
 // returned by Parse and Normalize have every default filled in.
 type Params struct {
+	// Agent is the tracing agent the host runs: AgentXRayDaemon (the
+	// default) or AgentCloudWatch.
+	Agent string `json:"agent,omitempty"`
 	// Region is the AWS region of the stack, such as us-east-1 or cn-north-1;
 	// the daemon is downloaded from that region's own bucket.
 	Region string `json:"region"`
@@ -23,10 +26,13 @@ type Params struct {
 	// arm64 (or aarch64).
 	Arch string `json:"arch"`
 	// Version is the daemon version to install: 3.x (the default, the latest
-	// 3 release) or a pinned release such as 3.3.13.
+	// 3 release) or a pinned release such as 3.3.13. X-Ray daemon only: the
+	// CloudWatch agent is the one in Amazon Linux 2023's repository, and
+	// Version stays empty.
 	Version string `json:"version"`
 	// Daemon, when set, makes the script write the daemon's config file and
-	// restart it; nil keeps the RPM's defaults (127.0.0.1:2000).
+	// restart it; nil keeps the RPM's defaults (127.0.0.1:2000). X-Ray
+	// daemon only: the CloudWatch agent's addresses are fixed on loopback.
 	Daemon *DaemonSettings `json:"daemon,omitempty"`
 }
 
@@ -45,6 +51,17 @@ type DaemonSettings struct {
 	// the host's memory, otherwise at least 3.
 	BufferMB int `json:"bufferMB"`
 }
+
+// The agents a host can run.
+const (
+	// AgentXRayDaemon is the X-Ray daemon, from the region's
+	// aws-xray-assets bucket (end of support 2027-02-25).
+	AgentXRayDaemon = "xray-daemon"
+	// AgentCloudWatch is the CloudWatch agent (package
+	// amazon-cloudwatch-agent), receiving X-Ray segments on UDP
+	// 127.0.0.1:2000 and OTLP on 127.0.0.1:4317 (gRPC) and 4318 (HTTP).
+	AgentCloudWatch = "cloudwatch"
+)
 
 // DefaultVersion is the daemon version installed when Params.Version is
 // empty: the newest release of the 3 line.
@@ -96,13 +113,26 @@ func (p Params) Normalize() (Params, error) {
 		errs = append(errs, fmt.Sprintf("architecture %q is not x86_64 or arm64", p.Arch))
 	}
 
-	if p.Version == "" {
-		p.Version = DefaultVersion
-	} else if !versionRE().MatchString(p.Version) {
-		errs = append(errs, fmt.Sprintf("daemon version %q is not 3.x or a release such as 3.3.13", p.Version))
+	switch p.Agent {
+	case "", AgentXRayDaemon:
+		p.Agent = AgentXRayDaemon
+		if p.Version == "" {
+			p.Version = DefaultVersion
+		} else if !versionRE().MatchString(p.Version) {
+			errs = append(errs, fmt.Sprintf("daemon version %q is not 3.x or a release such as 3.3.13", p.Version))
+		}
+	case AgentCloudWatch:
+		if p.Version != "" {
+			errs = append(errs, fmt.Sprintf("daemon version %q is for the X-Ray daemon, not the CloudWatch agent", p.Version))
+		}
+		if p.Daemon != nil {
+			errs = append(errs, "daemon settings are for the X-Ray daemon, not the CloudWatch agent")
+		}
+	default:
+		errs = append(errs, fmt.Sprintf("agent %q is not %s or %s", p.Agent, AgentXRayDaemon, AgentCloudWatch))
 	}
 
-	if p.Daemon != nil {
+	if p.Daemon != nil && p.Agent == AgentXRayDaemon {
 		d, derrs := p.Daemon.normalize()
 		errs = append(errs, derrs...)
 		p.Daemon = &d

@@ -27,9 +27,15 @@ if [[ -n "${STUB_CURL_FAIL:-}" ]]; then
   exit 22
 fi
 printf 'rpm' >"$out"`,
-	// The package managers fail unless the RPM was downloaded first.
-	"dnf":       `[[ -f "${!#}" ]]`,
-	"yum":       `[[ -f "${!#}" ]]`,
+	// The package managers fail unless the RPM was downloaded first or the
+	// package is the CloudWatch agent, from the distribution's repository.
+	"dnf": `[[ -z "${STUB_PM_FAIL:-}" ]] || exit 1
+[[ -f "${!#}" || "${!#}" == amazon-cloudwatch-agent ]]`,
+	"yum": `[[ -z "${STUB_PM_FAIL:-}" ]] || exit 1
+[[ -f "${!#}" || "${!#}" == amazon-cloudwatch-agent ]]`,
+	// The agent's control script fails unless its config file exists.
+	"amazon-cloudwatch-agent-ctl": `last="${!#}"
+[[ -f "${last#file:}" ]]`,
 	"systemctl": `if [[ "$1" == is-active ]]; then exit "${STUB_ACTIVE_RC:-0}"; fi`,
 	"logger":    `echo "batchxray-userdata: ${!#}" >&2`,
 }
@@ -95,6 +101,7 @@ func runScript(t *testing.T, p Params, tools []string, env ...string) runResult 
 	}
 	stubLog := filepath.Join(dir, "calls")
 	cfg := filepath.Join(dir, "etc", "amazon", "xray", "cfg.yaml")
+	cwCfg := filepath.Join(dir, "opt", "aws", "amazon-cloudwatch-agent", "etc", "batchxray.json")
 
 	cmd := exec.Command(bash, script)
 	cmd.Env = append([]string{
@@ -102,6 +109,8 @@ func runScript(t *testing.T, p Params, tools []string, env ...string) runResult 
 		"TMPDIR=" + tmp,
 		"STUB_LOG=" + stubLog,
 		"BATCHXRAY_XRAY_CFG=" + cfg,
+		"BATCHXRAY_CWAGENT_CFG=" + cwCfg,
+		"BATCHXRAY_CWAGENT_CTL=" + filepath.Join(bin, "amazon-cloudwatch-agent-ctl"),
 	}, env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -124,10 +133,18 @@ func runScript(t *testing.T, p Params, tools []string, env ...string) runResult 
 		line = work.ReplaceAllString(strings.TrimSuffix(line, "\t\n"), "$$WORK")
 		res.calls = append(res.calls, strings.Split(line, "\t"))
 	}
-	if b, err := os.ReadFile(cfg); err == nil {
-		res.cfg = string(b)
-	} else if !os.IsNotExist(err) {
-		t.Fatal(err)
+	for _, path := range []string{cfg, cwCfg} {
+		if b, err := os.ReadFile(path); err == nil {
+			res.cfg += string(b)
+		} else if !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	res.output = strings.ReplaceAll(res.output, cwCfg, "$CWAGENT_CFG")
+	for _, c := range res.calls {
+		for i := range c {
+			c[i] = strings.ReplaceAll(c[i], cwCfg, "$CWAGENT_CFG")
+		}
 	}
 	return res
 }
@@ -278,6 +295,120 @@ Logging:
 			}
 			if hasLogger := strings.Contains(strings.Join(tc.tools, " "), "logger"); hasLogger != (logged > 0) {
 				t.Errorf("logger called %d times with the stub installed = %v", logged, hasLogger)
+			}
+			if res.cfg != tc.wantCfg {
+				t.Errorf("config file (-want +got):\n%s", cmp.Diff(tc.wantCfg, res.cfg))
+			}
+			lines := strings.Split(res.output, "\n")
+			for _, want := range tc.wantLog {
+				if !containsLine(lines, want) {
+					t.Errorf("output lacks the line %q:\n%s", want, res.output)
+				}
+			}
+		})
+	}
+}
+
+func TestCloudWatchScriptRun(t *testing.T) {
+	all := []string{"uname", "dnf", "yum", "systemctl", "logger", "amazon-cloudwatch-agent-ctl"}
+	ctl := []string{"amazon-cloudwatch-agent-ctl", "-a", "fetch-config", "-m", "ec2", "-s", "-c", "file:$CWAGENT_CFG"}
+	const cfg = `{
+  "agent": {
+    "region": "eu-west-1"
+  },
+  "traces": {
+    "traces_collected": {
+      "xray": {
+        "bind_address": "127.0.0.1:2000",
+        "tcp_proxy": {
+          "bind_address": "127.0.0.1:2000"
+        }
+      },
+      "otlp": {
+        "grpc_endpoint": "127.0.0.1:4317",
+        "http_endpoint": "127.0.0.1:4318"
+      }
+    }
+  }
+}
+`
+	p := Params{Agent: AgentCloudWatch, Region: "eu-west-1", Arch: "arm64"}
+	arm := "STUB_UNAME=aarch64"
+	tests := []struct {
+		name      string
+		tools     []string
+		env       []string
+		wantCalls [][]string // logger calls left out
+		wantCfg   string
+		wantLog   []string
+	}{
+		{
+			name:  "installs from the repository, writes a loopback config and starts the agent",
+			tools: all,
+			env:   []string{arm},
+			wantCalls: [][]string{
+				{"uname", "-m"},
+				{"dnf", "install", "-y", "amazon-cloudwatch-agent"},
+				ctl,
+				{"systemctl", "is-active", "--quiet", "amazon-cloudwatch-agent"},
+			},
+			wantCfg: cfg,
+			wantLog: []string{
+				"batchxray-userdata: installing the CloudWatch agent for arm64 in eu-west-1",
+				"batchxray-userdata: writing $CWAGENT_CFG",
+				"batchxray-userdata: the CloudWatch agent is running (X-Ray on udp 127.0.0.1:2000, OTLP on 127.0.0.1:4318)",
+			},
+		},
+		{
+			name:      "an architecture mismatch installs nothing",
+			tools:     all,
+			wantCalls: [][]string{{"uname", "-m"}},
+			wantLog: []string{
+				"batchxray-userdata: architecture mismatch: host is x86_64, user data was built for aarch64; not installing the agent",
+				"batchxray-userdata: the CloudWatch agent is not installed: jobs on this host run untraced",
+			},
+		},
+		{
+			name:  "a failed install is logged and the host carries on",
+			tools: []string{"uname", "yum", "systemctl", "logger", "amazon-cloudwatch-agent-ctl"},
+			env:   []string{arm, "STUB_PM_FAIL=1"},
+			wantCalls: [][]string{
+				{"uname", "-m"},
+				{"yum", "install", "-y", "amazon-cloudwatch-agent"},
+			},
+			wantLog: []string{
+				"batchxray-userdata: yum install amazon-cloudwatch-agent failed with exit code 1",
+				"batchxray-userdata: the CloudWatch agent is not installed: jobs on this host run untraced",
+			},
+		},
+		{
+			name:  "an agent that does not start is reported",
+			tools: all,
+			env:   []string{arm, "STUB_ACTIVE_RC=3"},
+			wantCalls: [][]string{
+				{"uname", "-m"},
+				{"dnf", "install", "-y", "amazon-cloudwatch-agent"},
+				ctl,
+				{"systemctl", "is-active", "--quiet", "amazon-cloudwatch-agent"},
+			},
+			wantCfg: cfg,
+			wantLog: []string{
+				"batchxray-userdata: the amazon-cloudwatch-agent service is not active after the install",
+				"batchxray-userdata: the CloudWatch agent is not installed: jobs on this host run untraced",
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runScript(t, p, tc.tools, tc.env...)
+			var calls [][]string
+			for _, c := range res.calls {
+				if c[0] != "logger" {
+					calls = append(calls, c)
+				}
+			}
+			if diff := cmp.Diff(tc.wantCalls, calls); diff != "" {
+				t.Errorf("commands run (-want +got):\n%s\noutput:\n%s", diff, res.output)
 			}
 			if res.cfg != tc.wantCfg {
 				t.Errorf("config file (-want +got):\n%s", cmp.Diff(tc.wantCfg, res.cfg))

@@ -23,13 +23,21 @@ import (
 // encoding.
 const MaxSize = 16 * 1024
 
-//go:embed install-xray.sh.tmpl
-var scriptTemplate string
+var (
+	//go:embed install-xray.sh.tmpl
+	xrayTemplate string
+	//go:embed install-cloudwatch.sh.tmpl
+	cloudwatchTemplate string
+)
 
-// script is parsed on first use, not at init: every batchxray command links
-// this package, and most never build user data.
-var script = sync.OnceValue(func() *template.Template {
-	return template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(scriptTemplate))
+// scripts are the install scripts by agent, parsed on first use, not at
+// init: every batchxray command links this package, and most never build
+// user data.
+var scripts = sync.OnceValue(func() map[string]*template.Template {
+	return map[string]*template.Template{
+		AgentXRayDaemon: template.Must(template.New("install-xray.sh").Option("missingkey=error").Parse(xrayTemplate)),
+		AgentCloudWatch: template.Must(template.New("install-cloudwatch.sh").Option("missingkey=error").Parse(cloudwatchTemplate)),
+	}
 })
 
 // paramsPrefix starts the script's comment line that records the Params, so
@@ -54,8 +62,8 @@ func WithBoundary(b string) Option {
 // boundary may hold but is a needless risk.
 var boundaryRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9A-Za-z'()+_,\-./:=?]{1,70}$`) })
 
-// Build returns the MIME multi-part user data that installs the X-Ray daemon
-// for p. The same Params always give the same bytes.
+// Build returns the MIME multi-part user data that installs p's agent (the
+// X-Ray daemon or the CloudWatch agent). The same Params always give the same bytes.
 func Build(p Params, opts ...Option) ([]byte, error) {
 	p, err := p.Normalize()
 	if err != nil {
@@ -108,7 +116,14 @@ func Build(p Params, opts ...Option) ([]byte, error) {
 // renderScript runs the template for normalised p and checks the result is
 // 7bit text, as the part's Content-Transfer-Encoding promises.
 func renderScript(p Params) ([]byte, error) {
-	js, err := json.Marshal(p)
+	recorded := p
+	if recorded.Agent == AgentXRayDaemon {
+		// Left out, so a daemon script reads exactly as it did before
+		// Params had an Agent and existing launch templates show no drift;
+		// Parse reads a missing agent as the daemon.
+		recorded.Agent = ""
+	}
+	js, err := json.Marshal(recorded)
 	if err != nil {
 		return nil, fmt.Errorf("render user data script: %w", err)
 	}
@@ -119,7 +134,7 @@ func renderScript(p Params) ([]byte, error) {
 		RPMURL     string
 	}{p, string(js), p.unameArch(), p.rpmURL()}
 	var b bytes.Buffer
-	if err := script().Execute(&b, data); err != nil {
+	if err := scripts()[p.Agent].Execute(&b, data); err != nil {
 		return nil, fmt.Errorf("render user data script: %w", err)
 	}
 	for i, line := range strings.Split(b.String(), "\n") {

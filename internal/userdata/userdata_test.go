@@ -3,7 +3,6 @@ package userdata
 import (
 	"bufio"
 	"bytes"
-	"flag"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -15,9 +14,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+	"github.com/batchxray/batchxray/internal/golden"
+)
 
 // goldenCases are the documents kept byte-exact under testdata/.
 var goldenCases = []struct {
@@ -31,6 +30,8 @@ var goldenCases = []struct {
 		Region: "us-gov-west-1", Partition: "aws-us-gov", Arch: "aarch64", Version: "3.3.13",
 		Daemon: &DaemonSettings{UDPAddress: "0.0.0.0:2000", TCPAddress: "127.0.0.1:2001", LogLevel: "info", BufferMB: 64},
 	}},
+	{"cloudwatch-x86_64-us-east-1", Params{Agent: AgentCloudWatch, Region: "us-east-1", Arch: "x86_64"}},
+	{"cloudwatch-arm64-cn-north-1", Params{Agent: AgentCloudWatch, Region: "cn-north-1", Arch: "aarch64"}},
 }
 
 func TestBuildGolden(t *testing.T) {
@@ -40,19 +41,7 @@ func TestBuildGolden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Build: %v", err)
 			}
-			path := filepath.Join("testdata", tc.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./internal/userdata -update to create it)", err)
-			}
-			if diff := cmp.Diff(string(want), string(got)); diff != "" {
-				t.Errorf("Build(%+v) differs from %s (-want +got):\n%s", tc.p, path, diff)
-			}
+			golden.Assert(t, tc.name+".golden", got)
 		})
 	}
 }
@@ -310,21 +299,25 @@ func TestNormalize(t *testing.T) {
 		want Params
 	}{
 		{"defaults", Params{Region: "us-east-1", Arch: "x86_64"},
-			Params{Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x"}},
+			Params{Agent: AgentXRayDaemon, Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x"}},
 		{"amd64 synonym", Params{Region: "eu-central-2", Arch: "amd64"},
-			Params{Region: "eu-central-2", Partition: "aws", Arch: "x86_64", Version: "3.x"}},
+			Params{Agent: AgentXRayDaemon, Region: "eu-central-2", Partition: "aws", Arch: "x86_64", Version: "3.x"}},
 		{"aarch64 synonym", Params{Region: "ap-southeast-4", Arch: "aarch64", Version: "3.3.13"},
-			Params{Region: "ap-southeast-4", Partition: "aws", Arch: "arm64", Version: "3.3.13"}},
+			Params{Agent: AgentXRayDaemon, Region: "ap-southeast-4", Partition: "aws", Arch: "arm64", Version: "3.3.13"}},
 		{"china", Params{Region: "cn-northwest-1", Arch: "arm64"},
-			Params{Region: "cn-northwest-1", Partition: "aws-cn", Arch: "arm64", Version: "3.x"}},
+			Params{Agent: AgentXRayDaemon, Region: "cn-northwest-1", Partition: "aws-cn", Arch: "arm64", Version: "3.x"}},
 		{"govcloud", Params{Region: "us-gov-west-1", Partition: "aws-us-gov", Arch: "x86_64"},
-			Params{Region: "us-gov-west-1", Partition: "aws-us-gov", Arch: "x86_64", Version: "3.x"}},
+			Params{Agent: AgentXRayDaemon, Region: "us-gov-west-1", Partition: "aws-us-gov", Arch: "x86_64", Version: "3.x"}},
 		{"empty daemon settings take the daemon's defaults", Params{Region: "us-east-1", Arch: "x86_64", Daemon: &DaemonSettings{}},
-			Params{Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x",
+			Params{Agent: AgentXRayDaemon, Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x",
 				Daemon: &DaemonSettings{UDPAddress: "127.0.0.1:2000", TCPAddress: "127.0.0.1:2000", LogLevel: "prod"}}},
 		{"daemon settings kept", Params{Region: "us-east-1", Arch: "x86_64", Daemon: &DaemonSettings{UDPAddress: "[::1]:2000", TCPAddress: "localhost:3000", LogLevel: "debug", BufferMB: 3}},
-			Params{Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x",
+			Params{Agent: AgentXRayDaemon, Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x",
 				Daemon: &DaemonSettings{UDPAddress: "[::1]:2000", TCPAddress: "localhost:3000", LogLevel: "debug", BufferMB: 3}}},
+		{"the daemon by name", Params{Agent: "xray-daemon", Region: "us-east-1", Arch: "x86_64"},
+			Params{Agent: AgentXRayDaemon, Region: "us-east-1", Partition: "aws", Arch: "x86_64", Version: "3.x"}},
+		{"the CloudWatch agent has no daemon version", Params{Agent: "cloudwatch", Region: "cn-north-1", Arch: "amd64"},
+			Params{Agent: AgentCloudWatch, Region: "cn-north-1", Partition: "aws-cn", Arch: "x86_64"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -378,6 +371,10 @@ func TestBuildRejectsBadInputs(t *testing.T) {
 		{"unknown log level", daemon(DaemonSettings{LogLevel: "verbose"}), `daemon log level "verbose" is not one of dev, debug, info, warn, error, prod`},
 		{"buffer too small", daemon(DaemonSettings{BufferMB: 2}), "daemon buffer 2 MB"},
 		{"negative buffer", daemon(DaemonSettings{BufferMB: -1}), "daemon buffer -1 MB"},
+		{"unknown agent", with(func(p *Params) { p.Agent = "otel-collector" }), `agent "otel-collector" is not xray-daemon or cloudwatch`},
+		{"agent in capitals", with(func(p *Params) { p.Agent = "CloudWatch" }), `agent "CloudWatch"`},
+		{"daemon version for the CloudWatch agent", with(func(p *Params) { p.Agent, p.Version = AgentCloudWatch, "3.x" }), `daemon version "3.x" is for the X-Ray daemon, not the CloudWatch agent`},
+		{"daemon settings for the CloudWatch agent", with(func(p *Params) { p.Agent, p.Daemon = AgentCloudWatch, &DaemonSettings{} }), "daemon settings are for the X-Ray daemon"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
