@@ -54,7 +54,21 @@ func newLocalCmd(f *factory, runF func(context.Context, *localOptions) error) *c
 		Short: "Serve a local AWS stand-in on 127.0.0.1.",
 		Long: `Serve a local AWS stand-in: Batch, IAM, EC2, S3, ECR, X-Ray, STS and
 CloudWatch Logs on one HTTP endpoint, speaking each service's own protocol,
-with an X-Ray daemon beside it. Submitted jobs run as local processes.
+with an X-Ray daemon beside it.
+
+Submitted jobs run as local processes, started as ECS starts a container:
+for an image in the stand-in's own registry, the argv is the image's
+entrypoint, then the job's command (else the image's), and its executable
+must be in the image (on the image's PATH) or the job fails with
+CannotStartContainerError as on AWS. It then runs on this machine: batchxray
+as this binary, anything else by its name on this machine's PATH. An image
+from another registry is not checked (the job's log says so) and its command
+runs as it is. Jobs get Batch's and ECS's environment only: set AWS_REGION in
+the job definition.
+
+It listens on loopback only, answers only requests to a loopback address or
+localhost, and only SigV4-signed AWS requests (any key): it runs the
+commands it is sent. --allow-remote lifts that, with a warning.
 
 It prints on stderr the variables that point the AWS SDK and CLI (and
 batchxray) at it, and serves until interrupted.`,
@@ -103,6 +117,9 @@ batchxray) at it, and serves until interrupted.`,
 			opts.StandIn.Region = f.Globals.Region
 			// Accept the endpoint URL as well, as users paste it back.
 			opts.Addr = strings.TrimPrefix(opts.Addr, "http://")
+			if !localaws.Loopback(opts.Addr) && !opts.StandIn.AllowRemote {
+				return usageErrorf("--addr %s is not a loopback address: the stand-in runs the commands it is sent, so anyone who reaches it can run commands here; pass --allow-remote to serve it there anyway", opts.Addr)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -115,6 +132,7 @@ batchxray) at it, and serves until interrupted.`,
 	fl.StringVar(&opts.OTLPAddr, "otlp-addr", "127.0.0.1:4318", "address the host agent's OTLP/HTTP receiver listens on (POST /v1/traces)")
 	fl.StringVar(&opts.ReadyFile, "ready-file", "", "write the endpoint URL to this file once serving (removed on exit)")
 	// The stand-in's options: one line each.
+	fl.BoolVar(&opts.StandIn.AllowRemote, "allow-remote", false, "serve on a non-loopback --addr and answer any Host (anyone who reaches it can run commands here)")
 	fl.StringVar(&opts.StandIn.Account, "account", "000000000000", "AWS account ID in every ARN")
 	fl.DurationVar(&opts.StandIn.Latency, "latency", 0, "latency added to every call, like a real endpoint's round trip")
 	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
@@ -129,6 +147,9 @@ batchxray) at it, and serves until interrupted.`,
 
 func runLocal(ctx context.Context, opts *localOptions) error {
 	errOut := opts.f.IOStreams.ErrOut
+	if opts.StandIn.AllowRemote {
+		fmt.Fprintf(errOut, "batchxray local: warning: --allow-remote: anyone who can reach %s can run commands on this machine\n", opts.Addr)
+	}
 	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {

@@ -4,17 +4,26 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -58,6 +67,11 @@ func TestLocalFlags(t *testing.T) {
 			},
 		},
 		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
+		{name: "non-loopback addr", args: []string{"--addr", "0.0.0.0:4566"}, wantErr: "--addr 0.0.0.0:4566 is not a loopback address: the stand-in runs the commands it is sent, so anyone who reaches it can run commands here; pass --allow-remote to serve it there anyway"},
+		{name: "every interface", args: []string{"--addr", ":4566"}, wantErr: "--addr :4566 is not a loopback address: the stand-in runs the commands it is sent, so anyone who reaches it can run commands here; pass --allow-remote to serve it there anyway"},
+		{name: "non-loopback addr allowed", args: []string{"--addr", "0.0.0.0:4566", "--allow-remote"}, want: func(o *localOptions) { o.Addr = "0.0.0.0:4566"; o.StandIn.AllowRemote = true }},
+		{name: "localhost addr", args: []string{"--addr", "localhost:4566"}, want: func(o *localOptions) { o.Addr = "localhost:4566" }},
+		{name: "IPv6 loopback addr", args: []string{"--addr", "[::1]:4566"}, want: func(o *localOptions) { o.Addr = "[::1]:4566" }},
 		{name: "throttle rate above 1", args: []string{"--throttle-rate", "1.5"}, wantErr: "invalid --throttle-rate 1.5: want a share from 0 to 1"},
 		{name: "negative latency", args: []string{"--latency", "-1s"}, wantErr: "--latency, --iam-propagation and --compute-environment-delay cannot be negative"},
 		{name: "no compute environment delay", args: []string{"--compute-environment-delay", "0"}, want: func(o *localOptions) { o.StandIn.ComputeEnvironmentDelay = -1 }},
@@ -197,5 +211,142 @@ func TestRunLocalDaemonPortInUse(t *testing.T) {
 	}
 	if _, err := os.Stat(ready); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("ready file written although the stand-in did not start: %v", err)
+	}
+}
+
+// TestLocalKilledTakesItsJobsWithIt: `batchxray local` killed with SIGKILL
+// (no chance to clean up) leaves no job process behind.
+func TestLocalKilledTakesItsJobsWithIt(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux ties a child's life to its parent's (Pdeathsig)")
+	}
+	bin, err := exec.LookPath("batchxray")
+	if err != nil {
+		t.Fatalf("the test binary as batchxray (testscript.Main puts it on PATH): %v", err)
+	}
+	ready := filepath.Join(t.TempDir(), "ready")
+	standIn := exec.Command(bin, "local", "--addr", "127.0.0.1:0", "--daemon-addr", "127.0.0.1:0",
+		"--ready-file", ready, "--compute-environment-delay", "0")
+	if err := standIn.Start(); err != nil {
+		t.Fatal(err)
+	}
+	killed := false
+	t.Cleanup(func() {
+		if !killed {
+			_ = standIn.Process.Kill()
+			_ = standIn.Wait()
+		}
+	})
+	var endpoint string
+	poll(t, "the stand-in's ready file", func() bool {
+		b, err := os.ReadFile(ready)
+		endpoint = strings.TrimSpace(string(b))
+		return err == nil && endpoint != ""
+	})
+
+	ctx := context.Background()
+	cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	iamc, bc, lc := iam.NewFromConfig(cfg), batch.NewFromConfig(cfg), cloudwatchlogs.NewFromConfig(cfg)
+	step := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err = iamc.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String("p")})
+	step("CreateInstanceProfile", err)
+	_, err = bc.CreateComputeEnvironment(ctx, &batch.CreateComputeEnvironmentInput{ComputeEnvironmentName: aws.String("ce"), Type: batchtypes.CETypeManaged,
+		ComputeResources: &batchtypes.ComputeResource{Type: batchtypes.CRTypeEc2, MaxvCpus: aws.Int32(4), InstanceTypes: []string{"optimal"},
+			Subnets: []string{"subnet-1"}, SecurityGroupIds: []string{"sg-1"}, InstanceRole: aws.String("p")}})
+	step("CreateComputeEnvironment", err)
+	poll(t, "a VALID compute environment", func() bool {
+		out, err := bc.DescribeComputeEnvironments(ctx, &batch.DescribeComputeEnvironmentsInput{ComputeEnvironments: []string{"ce"}})
+		return err == nil && len(out.ComputeEnvironments) == 1 && out.ComputeEnvironments[0].Status == batchtypes.CEStatusValid
+	})
+	_, err = bc.CreateJobQueue(ctx, &batch.CreateJobQueueInput{JobQueueName: aws.String("q"), Priority: aws.Int32(1),
+		ComputeEnvironmentOrder: []batchtypes.ComputeEnvironmentOrder{{Order: aws.Int32(1), ComputeEnvironment: aws.String("ce")}}})
+	step("CreateJobQueue", err)
+	poll(t, "a VALID job queue", func() bool {
+		out, err := bc.DescribeJobQueues(ctx, &batch.DescribeJobQueuesInput{JobQueues: []string{"q"}})
+		return err == nil && len(out.JobQueues) == 1 && out.JobQueues[0].Status == batchtypes.JQStatusValid
+	})
+	// The job's process starts a child of its own, as `batchxray job --`
+	// does: both must go.
+	def, err := bc.RegisterJobDefinition(ctx, &batch.RegisterJobDefinitionInput{JobDefinitionName: aws.String("long"), Type: batchtypes.JobDefinitionTypeContainer,
+		ContainerProperties: &batchtypes.ContainerProperties{Image: aws.String("public.ecr.aws/docker/library/busybox:latest"),
+			Command: []string{"sh", "-c", "echo pid=$$; exec sleep 600"},
+			ResourceRequirements: []batchtypes.ResourceRequirement{
+				{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("1")}, {Type: batchtypes.ResourceTypeMemory, Value: aws.String("64")}}}})
+	step("RegisterJobDefinition", err)
+	sub, err := bc.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("long"), JobQueue: aws.String("q"), JobDefinition: def.JobDefinitionArn})
+	step("SubmitJob", err)
+
+	pid := 0
+	poll(t, "the job's pid in its log", func() bool {
+		out, err := bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{aws.ToString(sub.JobId)}})
+		if err != nil || len(out.Jobs) != 1 || out.Jobs[0].Container == nil || out.Jobs[0].Container.LogStreamName == nil {
+			return false
+		}
+		ev, err := lc.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("/aws/batch/job"),
+			LogStreamName: out.Jobs[0].Container.LogStreamName, StartFromHead: aws.Bool(true)})
+		if err != nil {
+			return false
+		}
+		for _, e := range ev.Events {
+			if v, ok := strings.CutPrefix(aws.ToString(e.Message), "pid="); ok {
+				pid, _ = strconv.Atoi(v)
+			}
+		}
+		return pid > 0
+	})
+	if !alive(pid) {
+		t.Fatalf("job process %d is not running before the stand-in is killed", pid)
+	}
+
+	killed = true
+	if err := standIn.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = standIn.Wait()
+	poll(t, fmt.Sprintf("job process %d to be gone", pid), func() bool { return !alive(pid) })
+}
+
+// alive reports whether pid runs: it exists and is no zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...: the state follows the last ')'.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
+}
+
+// poll checks cond until it holds, a bounded number of times with a short
+// wait between: what it waits for happens in another process, in real time.
+// Nothing here asserts how long it takes.
+func poll(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for range 3000 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("gave up waiting for %s", what)
+}
+
+func TestRunLocalAllowRemoteWarns(t *testing.T) {
+	f, _, errOut := localTestFactory(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	opts := &localOptions{f: f, Addr: "127.0.0.1:0", DaemonAddr: "127.0.0.1:0", StandIn: localaws.Options{AllowRemote: true}}
+	if err := runLocal(ctx, opts); err != nil {
+		t.Fatal(err)
+	}
+	if want := "batchxray local: warning: --allow-remote: anyone who can reach 127.0.0.1:0 can run commands on this machine\n"; !strings.HasPrefix(errOut.String(), want) {
+		t.Errorf("stderr = %q, want it to start with %q", errOut, want)
 	}
 }

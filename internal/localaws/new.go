@@ -31,7 +31,9 @@ func New(opts Options) *Server {
 	s.services["ec2"] = ec2.New(env)
 	logsService := logs.New(env)
 	s.services["logs"] = logsService
+	ecrService := ecr.New(env, s.Endpoint)
 	batchService := batch.New(env, batch.Config{
+		Images:        ecrService,
 		Profiles:      iamService,
 		Logs:          logsService,
 		Endpoint:      s.Endpoint,
@@ -40,9 +42,9 @@ func New(opts Options) *Server {
 		ResourceDelay: opts.ComputeEnvironmentDelay,
 	})
 	s.services["batch"] = batchService
+	s.batch = batchService
 	s.closers = append(s.closers, batchService.Close)
 	s.services["s3"] = s3.New(env, s.Endpoint)
-	ecrService := ecr.New(env, s.Endpoint)
 	s.services["ecr"] = ecrService
 	s.mounts["/v2/"] = ecrService.Registry()
 	xrayConfig := opts.XRay

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +15,7 @@ import (
 	"github.com/jonboulle/clockwork"
 
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
+	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
@@ -48,6 +51,11 @@ type Options struct {
 	// the word batchxray (default: the path this process was started as,
 	// see batch.DefaultExecutable).
 	Executable string
+	// AllowRemote answers requests whatever their Host says. Without it
+	// only loopback addresses and localhost are answered: the stand-in
+	// runs the commands it is sent, and a page in a browser could reach a
+	// loopback port through a name it rebinds to 127.0.0.1.
+	AllowRemote bool
 }
 
 func (o Options) withDefaults() Options {
@@ -95,6 +103,7 @@ type Server struct {
 	// server itself calls (for the daemon).
 	services map[string]awsproto.Service
 	xray     *xray.Service
+	batch    *batch.Service
 	// mounts are handlers served by path prefix whatever the signature
 	// says (the OCI registry at /v2/).
 	mounts map[string]http.Handler
@@ -141,6 +150,10 @@ func (s *Server) InjectFault(service, operation string, err *awsproto.Error, tim
 	s.faults = append(s.faults, &fault{service, operation, err, times})
 }
 
+// ExceedMemory has Batch kill the RUNNING job as if its processes went over
+// its memory (OutOfMemoryError), at its next memory sample.
+func (s *Server) ExceedMemory(jobID string) error { return s.batch.ExceedMemory(jobID) }
+
 // credentialScope matches the service in a SigV4 Authorization header:
 // Credential=AKID/20260101/us-east-1/iam/aws4_request.
 var credentialScope = awsproto.Pattern(`Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request`)
@@ -164,7 +177,47 @@ func serviceName(r *http.Request) string {
 	return ""
 }
 
+// Loopback reports whether hostport (a request's Host, or an address to
+// listen on) names this machine only: a loopback address, localhost, or a
+// name under localhost (an S3 bucket addressed virtual-host style), which
+// resolvers keep on loopback (RFC 6761). An empty host (":4566", every
+// interface) is not.
+func Loopback(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// writeRefused answers a request the stand-in will not serve, saying why.
+// The service is not known yet, so the protocol is told from the request:
+// a form is the query protocol's, X-Amz-Target JSON 1.1's, anything else
+// REST-JSON's.
+func writeRefused(w http.ResponseWriter, r *http.Request, status int, code, format string, a ...any) {
+	e := awsproto.Errorf(status, code, format, a...)
+	switch {
+	case strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded"):
+		awsproto.WriteQueryError(w, e)
+	case r.Header.Get("X-Amz-Target") != "":
+		awsproto.WriteJSONError(w, e)
+	default:
+		awsproto.WriteRESTJSONError(w, e)
+	}
+}
+
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !s.opts.AllowRemote && !Loopback(r.Host) {
+		s.opts.Logger.Debug("refused host", "host", r.Host, "method", r.Method, "path", r.URL.Path)
+		writeRefused(w, r, http.StatusForbidden, "AccessDeniedException",
+			"batchxray local answers only requests to a loopback address or localhost, not to Host %q", r.Host)
+		return
+	}
 	// A SigV4-signed request is for a service even when its path looks
 	// like a mount's: an S3 key v2/... addressed virtual-host style is
 	// /v2/... . Registry clients never sign with SigV4.
@@ -174,6 +227,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.ServeHTTP(w, r)
 			return
 		}
+	}
+	// AWS answers an unsigned API request with MissingAuthenticationToken;
+	// so does the stand-in, whatever the key (any key is accepted).
+	if !signed {
+		writeRefused(w, r, http.StatusForbidden, "MissingAuthenticationTokenException",
+			"Missing Authentication Token: sign the request with SigV4 (any access key does, e.g. AWS_ACCESS_KEY_ID=local)")
+		return
 	}
 	name := serviceName(r)
 	svc, ok := s.services[name]

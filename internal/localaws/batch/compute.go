@@ -31,6 +31,9 @@ type computeEnv struct {
 	until time.Time
 	// used is the vCPUs of the jobs placed on it (STARTING or RUNNING).
 	used int32
+	// freed is when a job last gave its vCPUs back: a job that waited for
+	// room starts no earlier.
+	freed time.Time
 }
 
 func (ce *computeEnv) managed() bool { return ce.d.Type == "MANAGED" }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ type fixture struct {
 	t     *testing.T
 	ctx   context.Context
 	srv   *localaws.Server
+	cfg   aws.Config
 	clock *clockwork.FakeClock
 	batch *awsbatch.Client
 	logs  *cloudwatchlogs.Client
@@ -43,7 +45,7 @@ func start(t *testing.T, opts localaws.Options) *fixture {
 	}
 	srv, cfg := localawstest.Start(t, opts)
 	return &fixture{
-		t: t, ctx: context.Background(), srv: srv, clock: clock,
+		t: t, ctx: context.Background(), srv: srv, cfg: cfg, clock: clock,
 		batch: awsbatch.NewFromConfig(cfg),
 		logs:  cloudwatchlogs.NewFromConfig(cfg),
 		iam:   iam.NewFromConfig(cfg),
@@ -230,7 +232,12 @@ func clientException(t *testing.T, err error) {
 	}
 }
 
-// logLines reads a stream's events.
+// notChecked starts the note the stand-in logs first for an image it could
+// not read (busybox, from another registry, in most tests).
+const notChecked = "batchxray local: the image "
+
+// logLines reads a stream's events, without the note that the image was
+// not checked.
 func (f *fixture) logLines(group, stream string) []string {
 	f.t.Helper()
 	out, err := f.logs.GetLogEvents(f.ctx, &cloudwatchlogs.GetLogEventsInput{
@@ -241,7 +248,9 @@ func (f *fixture) logLines(group, stream string) []string {
 	}
 	var lines []string
 	for _, e := range out.Events {
-		lines = append(lines, aws.ToString(e.Message))
+		if m := aws.ToString(e.Message); !strings.HasPrefix(m, notChecked) {
+			lines = append(lines, m)
+		}
 	}
 	return lines
 }
@@ -257,7 +266,9 @@ func (f *fixture) logLinesIfAny(group, stream string) []string {
 	}
 	var lines []string
 	for _, e := range out.Events {
-		lines = append(lines, aws.ToString(e.Message))
+		if m := aws.ToString(e.Message); !strings.HasPrefix(m, notChecked) {
+			lines = append(lines, m)
+		}
 	}
 	return lines
 }

@@ -76,6 +76,9 @@ func (s *Service) registerJobDefinition(in *registerJobDefinitionInput) (any, er
 	if err := validateResources(cp.ResourceRequirements); err != nil {
 		return nil, err
 	}
+	if err := validateEC2Resources(cp.ResourceRequirements, cp.Vcpus, cp.Memory, false); err != nil {
+		return nil, err
+	}
 	if lc := cp.LogConfiguration; lc != nil && lc.LogDriver == "" {
 		return nil, clientError("logConfiguration.logDriver must be specified")
 	}
@@ -130,6 +133,50 @@ func validateResources(rr []resourceRequirement) error {
 		}
 	}
 	return nil
+}
+
+// The least an EC2 job may ask for. "You must specify at least 4 MiB of
+// memory for a job" (AWS Batch API Reference, ResourceRequirement, MEMORY);
+// "For jobs that are running on EC2 resources, you must specify at least one
+// vCPU" (ResourceRequirement, VCPU).
+const (
+	minEC2VCPUs     = 1
+	minEC2MemoryMiB = 4
+)
+
+// validateEC2Resources keeps the EC2 floor on a job's vCPUs and memory
+// (resourceRequirements, else the older vcpus and memory fields). A job
+// definition may leave them to the submit's overrides; a submitted job
+// (required) must have both.
+func validateEC2Resources(rr []resourceRequirement, vcpus, memory *int32, required bool) error {
+	v, vok := resourceValue(rr, "VCPU", vcpus)
+	m, mok := resourceValue(rr, "MEMORY", memory)
+	switch {
+	case vok && v < minEC2VCPUs:
+		return clientError("vCPUs %v is below the minimum: a job on EC2 resources must have at least %d vCPU", v, minEC2VCPUs)
+	case mok && m < minEC2MemoryMiB:
+		return clientError("memory %v MiB is below the minimum: a job must have at least %d MiB of memory", m, minEC2MemoryMiB)
+	case required && !vok:
+		return clientError("A job on EC2 resources must specify vCPUs (resourceRequirements VCPU) in its job definition or its container overrides")
+	case required && !mok:
+		return clientError("A job must specify memory (resourceRequirements MEMORY) in its job definition or its container overrides")
+	}
+	return nil
+}
+
+// resourceValue is the job's amount of a resource: its resourceRequirement,
+// else the legacy field, and whether either is set.
+func resourceValue(rr []resourceRequirement, typ string, legacy *int32) (float64, bool) {
+	for _, r := range rr {
+		if r.Type == typ {
+			f, err := strconv.ParseFloat(r.Value, 64)
+			return f, err == nil
+		}
+	}
+	if legacy != nil {
+		return float64(*legacy), true
+	}
+	return 0, false
 }
 
 // findDef resolves a job definition by name (its latest ACTIVE revision),

@@ -71,6 +71,9 @@ type job struct {
 	stopReason string
 	// killAt is when SIGKILL follows the SIGTERM sent (zero: none sent).
 	killAt time.Time
+	// oom is set once the attempt is killed for its memory; overMemory
+	// makes the next sample find it over (an injected fault).
+	oom, overMemory bool
 }
 
 func (j *job) terminal() bool { return j.d.Status == jobSucceeded || j.d.Status == jobFailed }
@@ -165,6 +168,12 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 	now := s.env.Clock.Now()
 	id := newJobID()
 	j := s.newJob(id, in, q, def, now)
+	if slices.Contains(def.PlatformCapabilities, "EC2") {
+		c := j.d.Container
+		if err := validateEC2Resources(c.ResourceRequirements, c.Vcpus, c.Memory, true); err != nil {
+			return nil, err
+		}
+	}
 	// Dependencies: a plain one waits for that job (an array job as a
 	// whole); N_TO_N pairs children by index; SEQUENTIAL chains the
 	// array's own children.
@@ -205,6 +214,10 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 		j.d.ArrayProperties = &arrayPropertiesDetail{Size: &size, StatusSummary: map[string]int32{}}
 		for i := range size {
 			c := s.newJob(fmt.Sprintf("%s:%d", id, i), in, q, def, now)
+			// "For array child jobs, [createdAt] is when the child job was
+			// spawned by its parent and entered the PENDING state" (AWS
+			// Batch API Reference, JobDetail).
+			c.d.Status = jobPending
 			c.parent = j
 			idx := i
 			c.d.ArrayProperties = &arrayPropertiesDetail{Index: &idx}
@@ -601,7 +614,7 @@ func (s *Service) stopJob(in *stopJobInput, terminate bool) (any, error) {
 
 // fail ends a job that is not running a process.
 func (s *Service) fail(j *job, at time.Time, reason string) {
-	s.release(j)
+	s.release(j, at)
 	j.d.Status = jobFailed
 	j.d.StatusReason = reason
 	j.d.StoppedAt = millis(at)
@@ -609,9 +622,11 @@ func (s *Service) fail(j *job, at time.Time, reason string) {
 }
 
 // release gives the job's vCPUs back to its compute environment.
-func (s *Service) release(j *job) {
+// at is when.
+func (s *Service) release(j *job, at time.Time) {
 	if j.ce != nil {
 		j.ce.used -= j.vcpus
+		j.ce.freed = maxTime(j.ce.freed, at)
 		j.ce = nil
 	}
 }

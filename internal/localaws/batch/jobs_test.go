@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsbatch "github.com/aws/aws-sdk-go-v2/service/batch"
@@ -62,6 +63,16 @@ func TestJobStatePaths(t *testing.T) {
 			name: "timeout", command: []string{"sleep", "600"},
 			mod: func(in *awsbatch.SubmitJobInput) {
 				in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(60)}
+			},
+			act:  func(f *fixture, _ string) { f.clock.Advance(60 * 1e9) },
+			want: types.JobStatusFailed, reason: "Job attempt duration exceeded timeout", exitCodes: []int32{143},
+		},
+		{
+			// Retries left do not retry a timed-out attempt.
+			name: "timeout is not retried", command: []string{"sleep", "600"},
+			mod: func(in *awsbatch.SubmitJobInput) {
+				in.Timeout = &types.JobTimeout{AttemptDurationSeconds: aws.Int32(60)}
+				in.RetryStrategy = &types.RetryStrategy{Attempts: aws.Int32(3)}
 			},
 			act:  func(f *fixture, _ string) { f.clock.Advance(60 * 1e9) },
 			want: types.JobStatusFailed, reason: "Job attempt duration exceeded timeout", exitCodes: []int32{143},
@@ -265,7 +276,9 @@ func TestJobOutputGoesToLogs(t *testing.T) {
 		t.Errorf("log events (-want +got):\n%s", diff)
 	}
 
-	// The job definition's awslogs group and prefix, and the environment.
+	// The job definition's awslogs group and prefix, and the environment:
+	// Batch's and ECS's variables and the job's, no AWS_REGION of the
+	// stand-in's own.
 	envDef := f.define("env", []string{"sh", "-c", "env | sort"}, func(in *awsbatch.RegisterJobDefinitionInput) {
 		in.ContainerProperties.Environment = []types.KeyValuePair{{Name: aws.String("FROM_DEF"), Value: aws.String("def")}, {Name: aws.String("OVERRIDDEN"), Value: aws.String("def")}}
 		in.ContainerProperties.LogConfiguration = &types.LogConfiguration{LogDriver: types.LogDriverAwslogs,
@@ -295,8 +308,6 @@ func TestJobOutputGoesToLogs(t *testing.T) {
 		"AWS_BATCH_JQ_NAME":       "q",
 		"AWS_BATCH_CE_NAME":       "q",
 		"AWS_ENDPOINT_URL":        f.srv.Endpoint(),
-		"AWS_REGION":              "us-east-1",
-		"AWS_DEFAULT_REGION":      "us-east-1",
 		"AWS_ACCESS_KEY_ID":       "batchxray-local",
 		"AWS_SECRET_ACCESS_KEY":   "batchxray-local",
 		"AWS_XRAY_DAEMON_ADDRESS": f.srv.DaemonAddr(),
@@ -404,4 +415,34 @@ func TestNToNDependencyPairsChildren(t *testing.T) {
 		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(3)},
 		DependsOn:       []types.JobDependency{{JobId: aws.String(a), Type: types.ArrayJobDependencyNToN}}})
 	clientException(t, err)
+}
+
+// TestArrayChildrenStartWhenTheyRun: children are created PENDING, and a
+// child that waits for room starts (startedAt) when it runs, not when it
+// became ready.
+func TestArrayChildrenStartWhenTheyRun(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 1)
+	// Child 0 runs until terminated; child 1 waits for its vCPU.
+	def := f.define("d", []string{"sh", "-c", `[ "$AWS_BATCH_JOB_ARRAY_INDEX" = 1 ] || exec sleep 600`}, nil)
+	id := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String(def),
+		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(2)}})
+	for _, c := range []string{id + ":0", id + ":1"} {
+		if j := f.job(c); j.Status != types.JobStatusPending {
+			t.Errorf("child %s is %s at submit, want PENDING", c, j.Status)
+		}
+	}
+	f.waitFor(id+":0", types.JobStatusRunning)
+	f.clock.Advance(52 * time.Second)
+	if j := f.job(id + ":1"); j.Status != types.JobStatusRunnable {
+		t.Fatalf("child 1 is %s while child 0 holds the only vCPU, want RUNNABLE", j.Status)
+	}
+	if _, err := f.batch.TerminateJob(f.ctx, &awsbatch.TerminateJobInput{JobId: aws.String(id + ":0"), Reason: aws.String("done")}); err != nil {
+		t.Fatalf("TerminateJob: %v", err)
+	}
+	first, _ := f.waitFor(id+":0", types.JobStatusFailed)
+	second, _ := f.waitFor(id+":1", types.JobStatusSucceeded)
+	if *second.StartedAt < *first.StoppedAt {
+		t.Errorf("child 1 startedAt %d is before child 0 stopped (%d): it shows the wait as run time", *second.StartedAt, *first.StoppedAt)
+	}
 }

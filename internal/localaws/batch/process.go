@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/batchxray/batchxray/internal/imagefs"
 )
 
 // process is one job attempt running as a local process.
@@ -36,22 +38,24 @@ func DefaultExecutable() string {
 	return arg0
 }
 
-// launch starts the job's command. The word batchxray as argv[0] is the
-// stand-in's own binary. The environment is the job's variables, Batch's
-// AWS_BATCH_* ones, the stand-in as the AWS endpoint with dummy
-// credentials, its X-Ray daemon, and PATH; nothing else of the stand-in's
-// own environment leaks in. Each line the process writes becomes a log
-// event in the job's stream.
-func (s *Service) launch(j *job, stream string) (*process, error) {
-	if len(j.command) == 0 {
+// launch starts the container's argv on the host. The word batchxray as
+// argv[0] is the stand-in's own binary; in a checked image (see
+// containerFor) so is any path ending in /batchxray, and anything else is
+// run by its name. The environment is environment's. Each line the process
+// writes becomes a log event in the job's stream.
+func (s *Service) launch(j *job, c container, stream string) (*process, error) {
+	if len(c.argv) == 0 {
 		return nil, errors.New("the job has no command")
 	}
-	name := j.command[0]
+	name := c.argv[0]
+	if c.checked {
+		name = hostName(name)
+	}
 	if name == "batchxray" {
 		name = s.cfg.Executable
 	}
-	cmd := exec.Command(name, j.command[1:]...)
-	cmd.Env = s.environment(j)
+	cmd := exec.Command(name, c.argv[1:]...)
+	cmd.Env = s.environment(j, c)
 	setProcessGroup(cmd)
 	// A grandchild that keeps the output open must not hold the job.
 	cmd.WaitDelay = 5 * time.Second
@@ -69,8 +73,24 @@ func (s *Service) launch(j *job, stream string) (*process, error) {
 	return p, nil
 }
 
-func (s *Service) environment(j *job) []string {
+// environment is the container's environment as Batch and ECS give it, and
+// no more: the job's variables (the job definition's, then the submit's
+// overrides), Batch's AWS_BATCH_* ones, and ECS's credentials for the job,
+// here the stand-in's static ones in place of the agent's credential
+// endpoint. There is no AWS_REGION unless the job definition sets it: an
+// ECS agent does not always give one, so a job that needs it must carry it.
+// A checked image's own environment comes first, as Docker gives it, with
+// its PATH (the default one when it sets none). Three variables play the
+// host's part, as the stand-in is the job's host: PATH for an image it
+// cannot read (the host's, as the job runs on it), AWS_ENDPOINT_URL (AWS
+// itself is the stand-in) and AWS_XRAY_DAEMON_ADDRESS (on a Batch host the
+// daemon is at 127.0.0.1:2000, the SDK's default; the stand-in's listens
+// elsewhere).
+func (s *Service) environment(j *job, c container) []string {
 	env := []string{"PATH=" + os.Getenv("PATH")}
+	if c.checked {
+		env = append([]string{"PATH=" + imagefs.PathFromEnv(c.imageEnv)}, c.imageEnv...)
+	}
 	for _, kv := range j.env {
 		env = append(env, kv.Name+"="+kv.Value)
 	}
@@ -80,8 +100,6 @@ func (s *Service) environment(j *job) []string {
 		"AWS_BATCH_JOB_ATTEMPT="+strconv.Itoa(len(j.d.Attempts)+1),
 		"AWS_BATCH_JQ_NAME="+j.queue.d.JobQueueName,
 		"AWS_BATCH_CE_NAME="+j.ce.d.ComputeEnvironmentName,
-		"AWS_REGION="+s.env.Region,
-		"AWS_DEFAULT_REGION="+s.env.Region,
 		"AWS_ACCESS_KEY_ID=batchxray-local",
 		"AWS_SECRET_ACCESS_KEY=batchxray-local",
 	)

@@ -23,3 +23,6 @@ func (p *process) kill() {
 }
 
 func exitCode(ps *os.ProcessState) int { return ps.ExitCode() }
+
+// groupRSS is known on Linux only (from /proc).
+func groupRSS(int) (int64, bool) { return 0, false }

@@ -4,15 +4,8 @@ package batch
 
 import (
 	"os"
-	"os/exec"
 	"syscall"
 )
-
-// setProcessGroup puts the job in its own process group, so that stopping
-// it reaches whatever it started too (sh -c 'sleep 60').
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-}
 
 func (p *process) signal(sig syscall.Signal) {
 	if p.cmd.Process != nil {

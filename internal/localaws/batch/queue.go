@@ -117,9 +117,16 @@ func (s *Service) settleQueue(q *jobQueue, now time.Time) {
 		q.d.Status = statusValid
 		q.d.StatusReason = "JobQueue Healthy"
 	case statusDeleting:
-		// Deleting a queue ends the jobs still in it.
+		// "All jobs in the queue are eventually terminated when you delete
+		// a job queue" (AWS Batch API Reference, DeleteJobQueue): a running
+		// job's process is killed with it, and the job stays FAILED
+		// whatever the process's end says.
 		for _, j := range s.order {
 			if j.queue == q && !j.terminal() {
+				if p := j.proc; p != nil {
+					j.proc = nil
+					p.kill()
+				}
 				s.fail(j, now, "Job queue deleted")
 			}
 		}

@@ -165,6 +165,9 @@ func TestRules(t *testing.T) {
 	f.profile("p2")
 	def := f.define("d", []string{"true"}, nil)
 	old := f.define("old", []string{"true"}, nil)
+	noResources := f.define("nores", []string{"true"}, func(in *awsbatch.RegisterJobDefinitionInput) {
+		in.ContainerProperties.ResourceRequirements = nil
+	})
 	if _, err := f.batch.DeregisterJobDefinition(f.ctx, &awsbatch.DeregisterJobDefinitionInput{JobDefinition: aws.String(old)}); err != nil {
 		t.Fatalf("DeregisterJobDefinition: %v", err)
 	}
@@ -268,6 +271,32 @@ func TestRules(t *testing.T) {
 		{"a job definition is deregistered by name:revision or ARN", func() error {
 			_, err := f.batch.DeregisterJobDefinition(f.ctx, &awsbatch.DeregisterJobDefinitionInput{JobDefinition: aws.String("d")})
 			return err
+		}},
+		{"an EC2 job definition has at least 1 vCPU", func() error {
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) {
+				in.ContainerProperties.ResourceRequirements = []types.ResourceRequirement{{Type: types.ResourceTypeVcpu, Value: aws.String("0.5")}}
+			})
+		}},
+		{"an EC2 job definition has at least 4 MiB of memory", func() error {
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) {
+				in.ContainerProperties.ResourceRequirements = []types.ResourceRequirement{{Type: types.ResourceTypeMemory, Value: aws.String("3")}}
+			})
+		}},
+		{"an EC2 job definition has at least 4 MiB of memory (legacy field)", func() error {
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.ContainerProperties.Memory = aws.Int32(2) })
+		}},
+		{"an EC2 job has at least 1 vCPU (overrides)", func() error {
+			return submit(func(in *awsbatch.SubmitJobInput) {
+				in.ContainerOverrides = &types.ContainerOverrides{ResourceRequirements: []types.ResourceRequirement{{Type: types.ResourceTypeVcpu, Value: aws.String("0.25")}}}
+			})
+		}},
+		{"an EC2 job has at least 4 MiB of memory (overrides)", func() error {
+			return submit(func(in *awsbatch.SubmitJobInput) {
+				in.ContainerOverrides = &types.ContainerOverrides{ResourceRequirements: []types.ResourceRequirement{{Type: types.ResourceTypeMemory, Value: aws.String("2")}}}
+			})
+		}},
+		{"an EC2 job has memory", func() error {
+			return submit(func(in *awsbatch.SubmitJobInput) { in.JobDefinition = aws.String(noResources) })
 		}},
 		{"a timeout is at least 60 seconds (submit)", func() error {
 			return submit(func(in *awsbatch.SubmitJobInput) {

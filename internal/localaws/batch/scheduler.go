@@ -187,8 +187,11 @@ func (s *Service) schedule(now time.Time) bool {
 			}
 			ce.used += j.vcpus
 			j.ce = ce
+			// A job that waited for room starts when the room was made,
+			// not when it became due: its startedAt is when it started
+			// running, not when it was ready to.
 			t, _ := s.due(j, now)
-			s.move(j, jobStarting, t)
+			s.move(j, jobStarting, maxTime(t, ce.freed))
 			moved = true
 			break
 		}
@@ -202,12 +205,22 @@ func (s *Service) start(j *job, at time.Time) {
 	j.taskID = strings.ReplaceAll(newJobID(), "-", "")
 	j.attemptStart = at
 	j.timedOut, j.stopReason, j.killAt, j.deadline = false, "", time.Time{}, time.Time{}
+	j.oom, j.overMemory = false, false
 	stream := j.logPrefix + "/default/" + j.taskID
 	j.d.Container.LogStreamName = stream
 	j.d.Container.TaskArn = s.env.ARN("ecs", s.env.Region, "task/"+j.ce.d.ComputeEnvironmentName+"/"+j.taskID)
 	j.d.Container.ExitCode = nil
 	j.d.Container.Reason = ""
-	p, err := s.launch(j, stream)
+	c, err := s.containerFor(j)
+	if err != nil {
+		j.d.Container.Reason = err.Error()
+		s.endAttempt(j, at, -1, reasonStartFailed)
+		return
+	}
+	if !c.checked && s.cfg.Logs != nil {
+		s.cfg.Logs.Write(j.logGroup, stream, at, notCheckedNote(j.d.Container.Image))
+	}
+	p, err := s.launch(j, c, stream)
 	if err != nil {
 		j.d.Container.Reason = "CannotStartContainerError: " + err.Error()
 		s.endAttempt(j, at, -1, reasonStartFailed)
@@ -230,6 +243,9 @@ func (s *Service) start(j *job, at time.Time) {
 		}
 		j.proc = nil
 		reason := reasonExited
+		if j.oom {
+			j.d.Container.Reason = reasonOutOfMemory
+		}
 		switch {
 		case j.stopReason != "":
 			reason = j.stopReason
@@ -267,7 +283,7 @@ func (s *Service) signalStop(j *job, now time.Time) {
 // SUCCEEDED, back to RUNNABLE when its retry strategy allows another
 // attempt, or to FAILED.
 func (s *Service) endAttempt(j *job, at time.Time, code int, reason string) {
-	s.release(j)
+	s.release(j, at)
 	exit := int32(code)
 	c := j.d.Container
 	ac := &attemptContainerDetail{TaskArn: c.TaskArn, LogStreamName: c.LogStreamName, Reason: c.Reason}
@@ -286,7 +302,10 @@ func (s *Service) endAttempt(j *job, at time.Time, code int, reason string) {
 	case code == 0 && j.stopReason == "" && !j.timedOut:
 		s.move(j, jobSucceeded, at)
 		j.d.StoppedAt = millis(at)
-	case j.stopReason == "" && s.retries(j, code, reason):
+	// "If a job is terminated for exceeding the timeout duration, it isn't
+	// retried. If a job attempt fails on its own, then it can retry if
+	// retries are enabled" (AWS Batch User Guide, Job timeouts).
+	case j.stopReason == "" && !j.timedOut && s.retries(j, code, reason):
 		s.move(j, jobRunnable, at)
 	default:
 		s.move(j, jobFailed, at)

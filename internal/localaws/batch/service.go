@@ -38,6 +38,9 @@ type Config struct {
 	DaemonAddr func() string
 	// Executable replaces the word batchxray as a job command's argv[0].
 	Executable string
+	// Images reads the stand-in's registry (nil: no image can be read, so
+	// none is checked).
+	Images Images
 	// ResourceDelay is how long compute environments and job queues stay
 	// CREATING, UPDATING or DELETING.
 	ResourceDelay time.Duration
@@ -61,6 +64,8 @@ type Service struct {
 	defs   map[string][]*jobDefinition
 	jobs   map[string]*job
 	order  []*job // every job, in submission order
+	// images are the images read for jobs, by digest.
+	images map[string]*imageFS
 	seq    int64
 	closed bool
 
@@ -93,6 +98,7 @@ func New(env awsproto.Env, cfg Config) *Service {
 		queues:  map[string]*jobQueue{},
 		defs:    map[string][]*jobDefinition{},
 		jobs:    map[string]*job{},
+		images:  map[string]*imageFS{},
 		stop:    make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
@@ -119,6 +125,7 @@ func (s *Service) loop() {
 		case <-t.Chan():
 			s.mu.Lock()
 			s.settle()
+			s.sampleMemory()
 			s.mu.Unlock()
 		}
 	}

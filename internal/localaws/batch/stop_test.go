@@ -4,6 +4,7 @@ package batch_test
 
 import (
 	"errors"
+	"runtime"
 	"strconv"
 	"syscall"
 	"testing"
@@ -74,4 +75,46 @@ func (f *fixture) waitForLine(group, stream, want string) string {
 	}
 	f.t.Fatalf("no line %q in %s %s", want, group, stream)
 	return ""
+}
+
+// TestDeletingTheQueueStopsItsRunningJob: a queue deleted under a RUNNING
+// job takes the job's process with it, and the job stays FAILED.
+func TestDeletingTheQueueStopsItsRunningJob(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 4)
+	// On SIGTERM the job would exit 0: only a FAILED that sticks passes.
+	def := f.define("sleeper", []string{"sh", "-c", `trap "exit 0" TERM; echo $$; sleep 600 & wait`}, nil)
+	id := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)})
+	j, _ := f.waitFor(id, types.JobStatusRunning)
+	pid, err := strconv.Atoi(f.waitForLine("/aws/batch/job", aws.ToString(j.Container.LogStreamName), ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.batch.UpdateJobQueue(f.ctx, &awsbatch.UpdateJobQueueInput{JobQueue: aws.String("q"), State: types.JQStateDisabled}); err != nil {
+		t.Fatalf("UpdateJobQueue: %v", err)
+	}
+	f.clock.Advance(ceDelay)
+	if _, err := f.batch.DeleteJobQueue(f.ctx, &awsbatch.DeleteJobQueueInput{JobQueue: aws.String("q")}); err != nil {
+		t.Fatalf("DeleteJobQueue: %v", err)
+	}
+	f.clock.Advance(ceDelay)
+	if j := f.job(id); j.Status != types.JobStatusFailed {
+		t.Fatalf("job is %s after its queue was deleted, want FAILED", j.Status)
+	}
+	// The process is gone (reaped in real time; bounded, not timed).
+	gone := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			gone = true
+			break
+		}
+		runtime.Gosched()
+	}
+	if !gone {
+		t.Errorf("job process %d still runs after its queue was deleted", pid)
+	}
+	f.clock.Advance(step)
+	if j := f.job(id); j.Status != types.JobStatusFailed || aws.ToString(j.StatusReason) != "Job queue deleted" {
+		t.Errorf("job is %s (%q) once its process ended, want FAILED \"Job queue deleted\"", j.Status, aws.ToString(j.StatusReason))
+	}
 }
