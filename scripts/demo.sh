@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the whole path on the local stand-in, on one machine, with no
 # AWS account: start `batchxray local`, bring a stack up, run the sample job
-# and draw its trace, run an array job of 10 with one failing child and show
-# its status and trace, bring the stack down, stop the stand-in.
+# and draw its trace, give the stack an image with a shell (up --base-image),
+# run an array job of 10 with one failing child and show its status and trace, bring the stack down, stop the stand-in.
 set -euo pipefail
 
 bin=${1:-bin/batchxray}
@@ -53,6 +53,15 @@ id=$("$bin" submit --wait)
 
 step batchxray trace "$id"
 "$bin" trace "$id"
+
+# The array job runs `sh -c`, and the default job image has no shell: give
+# the stack an image with one, as on AWS. The base is a static shell built
+# with Go (no Docker), pushed to the stand-in's registry.
+step 'base=$(scripts/shell-base-image.sh)'
+base=$(scripts/shell-base-image.sh)
+
+step batchxray up --base-image "$base" --sample-url "$endpoint/_batchxray/sample"
+"$bin" up --base-image "$base" --sample-url "$endpoint/_batchxray/sample"
 
 step 'aid=$(batchxray submit --array-size 10 -- sh -c '"'"'...child 7 fails...'"'"')'
 aid=$("$bin" submit --array-size 10 --name demo-array -- sh -c 'echo "child $AWS_BATCH_JOB_ARRAY_INDEX"; test "$AWS_BATCH_JOB_ARRAY_INDEX" != 7')

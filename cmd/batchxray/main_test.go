@@ -19,7 +19,12 @@ const scriptsPerCPU = 4
 
 func TestMain(m *testing.M) {
 	testscript.Main(scriptsMain{m}, map[string]func(){
-		"batchxray": func() { os.Exit(run()) },
+		"batchxray": func() {
+			if p := os.Getenv("BATCHXRAY_TEST_PLATFORM"); p != "" {
+				hostPlatform = p // up as a build for another platform would run
+			}
+			os.Exit(run())
+		},
 	})
 }
 
@@ -57,6 +62,7 @@ func TestScript(t *testing.T) {
 			"mkstack":   cmdMakeStack,
 			"awsput":    cmdAWSPut,
 			"validjson": cmdValidJSON,
+			"pushimage": cmdPushImage,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Nothing from the developer's own AWS set-up may leak in.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/image"
 	"github.com/batchxray/batchxray/internal/provision"
+	"github.com/batchxray/batchxray/internal/userdata"
 )
 
 type upOptions struct {
@@ -30,6 +33,16 @@ type upOptions struct {
 	subnets       []string
 	securityGroup string
 	dryRun        bool
+
+	// The job image's kind and the tracing path (issues 14 and 17).
+	baseImage      string
+	jobImageSource string
+	agent          string
+	tracer         string
+	// keychain and imageTransport reach the registries; nil in use, set
+	// by tests.
+	keychain       authn.Keychain
+	imageTransport http.RoundTripper
 	// waits bound Batch's waits; zero means provision's defaults.
 	waits provision.WaitOptions
 }
@@ -45,11 +58,12 @@ func newUpCmd(f *factory, runF func(context.Context, *upOptions) error) *cobra.C
 		Short: "Create or converge the stack's AWS resources.",
 		Long: `Create or converge every resource of the stack: IAM roles, the S3 bucket, the
 ECR repository and job image, the security group, the launch template whose
-user data installs the X-Ray daemon, the sampling rule, the log group, the
+user data installs the tracing agent, the sampling rule, the log group, the
 compute environment, the job queue and the job definition. Running it again
 changes only what differs.`,
 		Example: `  batchxray up
   batchxray up --dry-run
+  batchxray up --base-image python:3.13-slim --agent cloudwatch --tracer otel
   batchxray up --arch arm64 --job-binary ./batchxray-linux-arm64 --max-vcpus 64
   batchxray up --image 123456789012.dkr.ecr.us-east-1.amazonaws.com/my-job:1.2 --output json | jq -r '.resources[].arn'`,
 		Args: cobra.NoArgs,
@@ -59,6 +73,14 @@ changes only what differs.`,
 			}
 			if len(opts.instanceTypes) == 0 {
 				opts.instanceTypes = []string{map[string]string{"x86_64": "optimal", "arm64": "default_arm64"}[opts.arch]}
+			}
+			if opts.baseImage != "" && opts.image != "" {
+				return usageErrorf("--image and --base-image exclude each other: --base-image adds batchxray to your image, --image uses one that has it")
+			}
+			for _, ref := range []string{opts.baseImage, opts.image, opts.jobImageSource} {
+				if _, err := image.ParseReference(ref); ref != "" && err != nil {
+					return &usageError{err}
+				}
 			}
 			if opts.image != "" && opts.jobBinary != "" {
 				return usageErrorf("--image and --job-binary exclude each other: --image uses your image as it is")
@@ -82,7 +104,11 @@ changes only what differs.`,
 	fl.Int32Var(&opts.jobMemory, "job-memory", 2048, "memory a job gets by default, in MiB")
 	fl.DurationVar(&opts.jobTimeout, "job-timeout", time.Hour, "a job attempt's timeout (at least 60s)")
 	fl.Int32Var(&opts.logRetention, "log-retention", 30, "days the log group keeps job output")
-	fl.StringVar(&opts.image, "image", "", "use this image for jobs instead of building and pushing batchxray's")
+	fl.StringVar(&opts.image, "image", "", "use this image, which already holds batchxray on its PATH, for jobs as it is (up checks it)")
+	fl.StringVar(&opts.baseImage, "base-image", "", "trace your own image: the job image is this one plus batchxray, its command run under `batchxray job --`")
+	fl.StringVar(&opts.jobImageSource, "job-image-source", "", "where to copy the job image from when this binary cannot go into it (default "+image.PublicImage(version)+")")
+	fl.StringVar(&opts.agent, "agent", userdata.AgentXRayDaemon, "the hosts' tracing agent: xray-daemon or cloudwatch (the CloudWatch agent, X-Ray UDP and OTLP on loopback)")
+	fl.StringVar(&opts.tracer, "tracer", provision.TracerXRay, "the job's tracer: xray (the X-Ray SDK) or otel (OpenTelemetry over OTLP)")
 	fl.StringVar(&opts.jobBinary, "job-binary", "", "a linux batchxray binary for the compute environment's architecture, when this one is not")
 	fl.StringVar(&opts.sampleURL, "sample-url", defaultSampleURL, "the URL the sample job fetches")
 	fl.StringVar(&opts.daemonVersion, "daemon-version", "", "pin the X-Ray daemon version the hosts install (default 3.x)")
@@ -108,6 +134,8 @@ func (o *upOptions) spec() provision.Spec {
 		Spot:             o.spot,
 		Subnets:          o.subnets,
 		SecurityGroup:    o.securityGroup,
+		Agent:            o.agent,
+		Tracer:           o.tracer,
 	}
 }
 
@@ -117,18 +145,24 @@ func runUp(ctx context.Context, opts *upOptions) error {
 	start := f.Now()
 	// Everything the user gave is checked before the first call.
 	spec := opts.spec()
-	if spec.Image == "" {
-		pub, err := jobPublisher(opts.arch, opts.jobBinary)
-		if err != nil {
+	if opts.jobBinary != "" {
+		if _, err := jobPublisher(opts.arch, opts.jobBinary); err != nil {
 			return &usageError{err}
 		}
-		spec.Publisher = pub
 	}
 	sc, err := loadStack(ctx, f)
 	if err != nil {
 		return err
 	}
 	spec.Partition = sc.partition
+	ji, err := chooseJobImage(ctx, opts, sc.cfg)
+	if err != nil {
+		return err
+	}
+	spec.Publisher, spec.ImageCommand = ji.publisher, ji.imageCommand
+	if ji.note != "" {
+		fmt.Fprintln(io.ErrOut, ji.note)
+	}
 	p, progress := newStackProvisioner(f, sc, opts.waits, opts.dryRun)
 	verb := "up"
 	if opts.dryRun {

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/localaws"
@@ -23,7 +26,7 @@ import (
 
 func TestUpFlags(t *testing.T) {
 	def := upOptions{arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 16, jobVCPUs: 1, jobMemory: 2048,
-		jobTimeout: time.Hour, logRetention: 30, sampleURL: defaultSampleURL}
+		jobTimeout: time.Hour, logRetention: 30, sampleURL: defaultSampleURL, agent: "xray-daemon", tracer: "xray"}
 	with := func(change func(o *upOptions)) upOptions {
 		o := def
 		change(&o)
@@ -50,6 +53,13 @@ func TestUpFlags(t *testing.T) {
 		{name: "job bigger than the environment", args: []string{"--job-vcpus", "32"}, wantErr: "invalid job vCPUs 32"},
 		{name: "no vCPUs", args: []string{"--max-vcpus", "0"}, wantErr: "invalid max vCPUs 0"},
 		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra"`},
+		{name: "agent and tracer", args: []string{"--agent", "cloudwatch", "--tracer", "otel", "--base-image", "example.com/python:3"},
+			want: with(func(o *upOptions) { o.agent, o.tracer, o.baseImage = "cloudwatch", "otel", "example.com/python:3" })},
+		{name: "bad agent", args: []string{"--agent", "fluentd"}, wantErr: `invalid agent "fluentd": want xray-daemon or cloudwatch`},
+		{name: "bad tracer", args: []string{"--tracer", "jaeger"}, wantErr: `invalid tracer "jaeger": want xray or otel`},
+		{name: "daemon version for the cloudwatch agent", args: []string{"--agent", "cloudwatch", "--daemon-version", "3.3.13"}, wantErr: "is for the X-Ray daemon"},
+		{name: "image and base image", args: []string{"--image", "a", "--base-image", "b"}, wantErr: "--image and --base-image exclude each other"},
+		{name: "unparsable base image", args: []string{"--base-image", "Not A Ref"}, wantErr: `invalid image reference "Not A Ref"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +111,16 @@ var fastWaits = provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 
 
 func upArgs(f *factory) *upOptions {
 	return &upOptions{f: f, arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 4, jobVCPUs: 1, jobMemory: 512,
-		jobTimeout: time.Hour, logRetention: 30, image: "example.com/job:1", waits: fastWaits}
+		jobTimeout: time.Hour, logRetention: 30, image: "example.com/job:1", waits: fastWaits,
+		keychain: authn.NewMultiKeychain(), imageTransport: noRegistry{}}
+}
+
+// noRegistry is a network with no registry on it, so that up's check of
+// --image example.com/job:1 reads nothing, the same way everywhere.
+type noRegistry struct{}
+
+func (noRegistry) RoundTrip(r *http.Request) (*http.Response, error) {
+	return nil, errors.New("no registry in this test")
 }
 
 // TestRunUpAndDown brings a stack up and down on the stand-in with the
@@ -229,5 +248,8 @@ func TestUpDryRunGolden(t *testing.T) {
 	}
 	golden.AssertString(t, "up-dry-run/changed-flags.golden", run(t, outputText, func(o *upOptions) {
 		o.maxVCPUs, o.jobMemory, o.daemonVersion = 8, 1024, "3.3.13"
+	}))
+	golden.AssertString(t, "up-dry-run/agent-tracer.golden", run(t, outputText, func(o *upOptions) {
+		o.agent, o.tracer = "cloudwatch", "otel"
 	}))
 }

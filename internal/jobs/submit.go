@@ -153,7 +153,7 @@ func Submit(ctx context.Context, c SubmitAPI, s Spec, o SubmitOptions) (Submissi
 	if err != nil {
 		return Submission{}, err
 	}
-	in := s.input(def, tc)
+	in := s.input(aws.ToString(def.JobDefinitionArn), containerCommand(def, s.Command), tc)
 	callStart := o.now()
 	out, err := c.SubmitJob(ctx, in)
 	callEnd := o.now()
@@ -169,9 +169,8 @@ func Submit(ctx context.Context, c SubmitAPI, s Spec, o SubmitOptions) (Submissi
 	return sub, nil
 }
 
-// definition is the ARN of the newest ACTIVE revision of the stack's job
-// definition.
-func definition(ctx context.Context, c SubmitAPI, s Spec) (string, error) {
+// definition is the newest ACTIVE revision of the stack's job definition.
+func definition(ctx context.Context, c SubmitAPI, s Spec) (*types.JobDefinition, error) {
 	var newest *types.JobDefinition
 	pages := batch.NewDescribeJobDefinitionsPaginator(c, &batch.DescribeJobDefinitionsInput{
 		JobDefinitionName: aws.String(s.Definition),
@@ -180,7 +179,7 @@ func definition(ctx context.Context, c SubmitAPI, s Spec) (string, error) {
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
 		if err != nil {
-			return "", fmt.Errorf("describe job definition %q: %w", s.Definition, err)
+			return nil, fmt.Errorf("describe job definition %q: %w", s.Definition, err)
 		}
 		for i := range page.JobDefinitions {
 			d := &page.JobDefinitions[i]
@@ -190,18 +189,19 @@ func definition(ctx context.Context, c SubmitAPI, s Spec) (string, error) {
 		}
 	}
 	if newest == nil {
-		return "", &StackNotFoundError{Stack: s.Stack, Region: s.Region}
+		return nil, &StackNotFoundError{Stack: s.Stack, Region: s.Region}
 	}
 	if newest.Tags[s.TagKey] != s.Stack {
-		return "", fmt.Errorf("job definition %s is not stack %q's (it lacks the tag %s=%s): pick another --stack", s.Definition, s.Stack, s.TagKey, s.Stack)
+		return nil, fmt.Errorf("job definition %s is not stack %q's (it lacks the tag %s=%s): pick another --stack", s.Definition, s.Stack, s.TagKey, s.Stack)
 	}
-	return aws.ToString(newest.JobDefinitionArn), nil
+	return newest, nil
 }
 
-// input builds SubmitJob's input: the user's command runs under
-// `batchxray job --`, the job name goes into the environment, since Batch
-// gives the container none, and so does the trace header.
-func (s Spec) input(def string, tc traceContext) *batch.SubmitJobInput {
+// input builds SubmitJob's input: command is the user's command as the job
+// definition runs it (containerCommand); the job name goes into the
+// environment, since Batch gives the container none, and so does the trace
+// header.
+func (s Spec) input(def string, command []string, tc traceContext) *batch.SubmitJobInput {
 	env := []types.KeyValuePair{{Name: aws.String("BATCHXRAY_JOB_NAME"), Value: aws.String(s.Name)}}
 	if s.URL != "" {
 		env = append(env, types.KeyValuePair{Name: aws.String("BATCHXRAY_URL"), Value: aws.String(s.URL)})
@@ -214,9 +214,7 @@ func (s Spec) input(def string, tc traceContext) *batch.SubmitJobInput {
 	}
 	env = append(env, types.KeyValuePair{Name: aws.String(traceid.EnvVar), Value: aws.String(tc.header())})
 	o := &types.ContainerOverrides{Environment: env}
-	if len(s.Command) > 0 {
-		o.Command = append([]string{"batchxray", "job", "--"}, s.Command...)
-	}
+	o.Command = command
 	if s.VCPUs > 0 {
 		o.ResourceRequirements = append(o.ResourceRequirements, types.ResourceRequirement{Type: types.ResourceTypeVcpu, Value: aws.String(fmtVCPUs(s.VCPUs))})
 	}

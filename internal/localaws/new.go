@@ -42,6 +42,7 @@ func New(opts Options) *Server {
 		Logs:          logsService,
 		Endpoint:      s.Endpoint,
 		DaemonAddr:    s.DaemonAddr,
+		OTLPAddr:      s.OTLPAddr,
 		Executable:    opts.Executable,
 		ResourceDelay: opts.ComputeEnvironmentDelay,
 	})

@@ -26,6 +26,11 @@ type jobDefinition struct {
 	bucket, logGroup, sampleURL string
 	vcpus, memoryMiB            int32
 	timeout                     time.Duration
+	// imageCommand leaves the command to the image (up --base-image),
+	// whose entrypoint runs it under `batchxray job --`.
+	imageCommand bool
+	// tracer is BATCHXRAY_TRACER ("" for the X-Ray SDK's).
+	tracer string
 
 	defs []batchtypes.JobDefinition // what plan or find found: the ACTIVE revisions, newest first
 }
@@ -54,7 +59,7 @@ func (jd *jobDefinition) plan(ctx context.Context) (Result, error) {
 	}
 	jd.defs = defs
 	if len(defs) == 0 {
-		return Result{Action: Create}, nil
+		return Result{Action: Create, Detail: "tracer " + jd.tracerName()}, nil
 	}
 	latest := defs[0]
 	if !p.owned(latest.Tags) {
@@ -63,7 +68,7 @@ func (jd *jobDefinition) plan(ctx context.Context) (Result, error) {
 	if jdFingerprint(latest.ContainerProperties, latest.Timeout) == jdFingerprint(jd.containerProperties(), jd.jobTimeout()) {
 		return Result{Action: Unchanged, ARN: aws.ToString(latest.JobDefinitionArn)}, nil
 	}
-	return Result{Action: Update, Detail: "new revision"}, nil
+	return Result{Action: Update, Detail: "new revision, tracer " + jd.tracerName()}, nil
 }
 
 // apply registers the new revision and deregisters the older ones.
@@ -83,6 +88,7 @@ func (jd *jobDefinition) apply(ctx context.Context) (Result, error) {
 		return Result{}, fmt.Errorf("register: %w", err)
 	}
 	res.ARN = aws.ToString(out.JobDefinitionArn)
+	res.Detail = ""
 	if res.Action == Update {
 		res.Detail = fmt.Sprintf("revision %d", aws.ToInt32(out.Revision))
 	}
@@ -130,6 +136,9 @@ func (jd *jobDefinition) delete(ctx context.Context) (Result, error) {
 func (jd *jobDefinition) containerProperties() *batchtypes.ContainerProperties {
 	p := jd.p
 	env := map[string]string{
+		// Older ECS agents give the container no AWS_REGION, and the job's
+		// S3 upload needs one.
+		"AWS_REGION":               p.region,
 		"AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
 		"BATCHXRAY_BUCKET":         jd.bucket,
 		"BATCHXRAY_SERVICE_NAME":   ServiceName,
@@ -137,11 +146,14 @@ func (jd *jobDefinition) containerProperties() *batchtypes.ContainerProperties {
 	if jd.sampleURL != "" {
 		env["BATCHXRAY_URL"] = jd.sampleURL
 	}
+	if jd.tracer != "" && jd.tracer != TracerXRay {
+		env["BATCHXRAY_TRACER"] = jd.tracer
+	}
 	var kv []batchtypes.KeyValuePair
 	for _, k := range sortedKeys(env) {
 		kv = append(kv, batchtypes.KeyValuePair{Name: aws.String(k), Value: aws.String(env[k])})
 	}
-	return &batchtypes.ContainerProperties{
+	cp := &batchtypes.ContainerProperties{
 		Image:      aws.String(jd.ref()),
 		Command:    []string{"batchxray", "job"},
 		JobRoleArn: aws.String(jd.jobRole.out.ARN),
@@ -159,6 +171,20 @@ func (jd *jobDefinition) containerProperties() *batchtypes.ContainerProperties {
 			},
 		},
 	}
+	if jd.imageCommand {
+		// The image's entrypoint is `batchxray job --` and its own; its
+		// command is the default one (submit -- CMD overrides it).
+		cp.Command = nil
+	}
+	return cp
+}
+
+// tracerName is the tracer the plan names.
+func (jd *jobDefinition) tracerName() string {
+	if jd.tracer == "" {
+		return TracerXRay
+	}
+	return jd.tracer
 }
 
 // jdFingerprint is the part of a job definition batchxray sets, in a form

@@ -72,7 +72,7 @@ func (l *launchTemplate) plan(ctx context.Context) (Result, error) {
 		return Result{}, err
 	case lt == nil:
 		l.id = nil
-		return Result{Action: Create}, nil
+		return Result{Action: Create, Detail: "agent " + l.agent()}, nil
 	case !ours:
 		return Result{Action: NotOurs}, &NotOursError{"launch template", l.p.names.LaunchTemplate, l.p.names.Stack}
 	}
@@ -88,8 +88,16 @@ func (l *launchTemplate) plan(ctx context.Context) (Result, error) {
 	if len(versions.LaunchTemplateVersions) == 1 && !launchTemplateDrifted(versions.LaunchTemplateVersions[0].LaunchTemplateData, l.userData) {
 		return res, nil
 	}
-	res.Action, res.Detail = Update, "new version"
+	res.Action, res.Detail = Update, "new version, agent "+l.agent()
 	return res, nil
+}
+
+// agent is the tracing agent the user data installs, as the plan names it.
+func (l *launchTemplate) agent() string {
+	if l.params.Agent == "" {
+		return userdata.AgentXRayDaemon
+	}
+	return l.params.Agent
 }
 
 func (l *launchTemplate) apply(ctx context.Context) (Result, error) {
@@ -97,7 +105,7 @@ func (l *launchTemplate) apply(ctx context.Context) (Result, error) {
 	if l.id == nil {
 		created, err := p.ec2.CreateLaunchTemplate(ctx, &ec2.CreateLaunchTemplateInput{
 			LaunchTemplateName: &name,
-			VersionDescription: aws.String("X-Ray daemon for batchxray stack " + p.names.Stack),
+			VersionDescription: aws.String(l.agent() + " for batchxray stack " + p.names.Stack),
 			LaunchTemplateData: launchTemplateData(l.userData),
 			TagSpecifications: []ec2types.TagSpecification{{
 				ResourceType: ec2types.ResourceTypeLaunchTemplate,
@@ -112,7 +120,7 @@ func (l *launchTemplate) apply(ctx context.Context) (Result, error) {
 	res := l.out
 	v, err := p.ec2.CreateLaunchTemplateVersion(ctx, &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId:   l.id,
-		VersionDescription: aws.String("X-Ray daemon for batchxray stack " + p.names.Stack),
+		VersionDescription: aws.String(l.agent() + " for batchxray stack " + p.names.Stack),
 		LaunchTemplateData: launchTemplateData(l.userData),
 	})
 	if err != nil {

@@ -13,8 +13,16 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 )
 
-// The instance role's managed policies: the ECS agent's, and the X-Ray
-// daemon's right to send segments.
+// The instance role's managed policies: the ECS agent's, and the tracing
+// agent's right to send segments. Both agents need the same and no more:
+// the X-Ray daemon, and the CloudWatch agent configured by userdata with
+// traces only (its X-Ray UDP and OTLP receivers both export through X-Ray's
+// PutTraceSegments, and it asks for sampling rules and targets), need
+// exactly AWSXRayDaemonWriteAccess (xray:PutTraceSegments,
+// PutTelemetryRecords, GetSamplingRules, GetSamplingTargets,
+// GetSamplingStatisticSummaries). CloudWatchAgentServerPolicy would add
+// metrics, logs, ec2:DescribeTags and SSM parameters, which a traces-only
+// agent never uses, so --agent cloudwatch attaches nothing more.
 var instanceRolePolicies = []string{
 	"policy/service-role/AmazonEC2ContainerServiceforEC2Role",
 	"policy/AWSXRayDaemonWriteAccess",

@@ -49,6 +49,38 @@ type Spec struct {
 	SampleURL string
 	// DaemonVersion pins the X-Ray daemon the hosts install ("" for 3.x).
 	DaemonVersion string
+
+	// The job image's kind and the tracing path (issues 14 and 17).
+
+	// ImageCommand is true when the job image's entrypoint already runs
+	// `batchxray job --` (up --base-image): the job definition sets no
+	// command, so the image's own command runs under tracing.
+	ImageCommand bool
+	// Agent is the hosts' tracing agent: userdata.AgentXRayDaemon ("" is
+	// the same) or userdata.AgentCloudWatch.
+	Agent string
+	// Tracer is the job's tracer, BATCHXRAY_TRACER: TracerXRay ("" is the
+	// same) or TracerOTel.
+	Tracer string
+}
+
+// The job's tracers, as BATCHXRAY_TRACER names them.
+const (
+	TracerXRay = "xray"
+	TracerOTel = "otel"
+)
+
+// validateTracing checks the agent and tracer fields.
+func (s Spec) validateTracing() error {
+	switch {
+	case s.Agent != "" && s.Agent != userdata.AgentXRayDaemon && s.Agent != userdata.AgentCloudWatch:
+		return fmt.Errorf("invalid agent %q: want %s or %s", s.Agent, userdata.AgentXRayDaemon, userdata.AgentCloudWatch)
+	case s.Agent == userdata.AgentCloudWatch && s.DaemonVersion != "":
+		return fmt.Errorf("a daemon version (%s) is for the X-Ray daemon, not the CloudWatch agent", s.DaemonVersion)
+	case s.Tracer != "" && s.Tracer != TracerXRay && s.Tracer != TracerOTel:
+		return fmt.Errorf("invalid tracer %q: want %s or %s", s.Tracer, TracerXRay, TracerOTel)
+	}
+	return nil
 }
 
 // LogRetentionValues are the retentions, in days, CloudWatch Logs'
@@ -120,7 +152,7 @@ func (s Spec) Validate() error {
 	if _, err := (userdata.Params{Region: "us-east-1", Arch: s.Arch, Version: s.DaemonVersion}).Normalize(); err != nil {
 		return fmt.Errorf("invalid daemon version %q: want 3.x or a release such as 3.3.13", s.DaemonVersion)
 	}
-	return nil
+	return s.validateTracing()
 }
 
 func joinInts(v []int32) string {

@@ -26,7 +26,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 	logs := &node{usedByJobs: true, res: &logGroup{p: p, retentionDays: spec.LogRetentionDays}}
 	sg := &securityGroup{p: p, subnets: spec.Subnets, own: spec.SecurityGroup}
 	sgNode := &node{res: sg}
-	lt := &launchTemplate{p: p, params: userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion}}
+	lt := &launchTemplate{p: p, params: userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion, Agent: spec.Agent}}
 	ltNode := &node{res: lt}
 	sampling := &node{usedByJobs: true, res: &samplingRule{p: p}}
 	profile := &instanceProfile{p: p}
@@ -43,7 +43,8 @@ func (p *Provisioner) graph(spec Spec) []*node {
 	evRule := &node{usedByJobs: true, res: &eventsRule{p: p, group: evGroup}, needs: []*node{evGroupNode, evPolicy}}
 	jd := &jobDefinition{p: p, jobRole: jobRole.res.(*iamRole), imageRef: spec.Image,
 		bucket: n.Bucket, logGroup: n.LogGroup, sampleURL: spec.SampleURL,
-		vcpus: spec.JobVCPUs, memoryMiB: spec.JobMemoryMiB, timeout: spec.JobTimeout}
+		vcpus: spec.JobVCPUs, memoryMiB: spec.JobMemoryMiB, timeout: spec.JobTimeout,
+		imageCommand: spec.ImageCommand, tracer: spec.Tracer}
 	jdNode := &node{usedByJobs: true, res: jd, needs: []*node{jobRole, bucketNode, logs}}
 	nodes := []*node{instanceRole, jobRole, bucketNode, logs}
 	if spec.Image == "" {

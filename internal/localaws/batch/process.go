@@ -112,6 +112,9 @@ func (s *Service) environment(j *job, c container) []string {
 	if addr := s.cfg.DaemonAddr(); addr != "" {
 		env = append(env, "AWS_XRAY_DAEMON_ADDRESS="+addr)
 	}
+	if s.cfg.OTLPAddr != nil && s.cfg.OTLPAddr() != "" {
+		env = append(env, "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+s.cfg.OTLPAddr()) // the host agent's OTLP receiver, as the daemon above
+	}
 	return env
 }
 

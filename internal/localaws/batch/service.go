@@ -45,6 +45,8 @@ type Config struct {
 	// DaemonAddr is the stand-in's X-Ray daemon address, given to jobs as
 	// AWS_XRAY_DAEMON_ADDRESS when it is not "".
 	DaemonAddr func() string
+	// OTLPAddr is the stand-in's OTLP receiver, OTEL_EXPORTER_OTLP_ENDPOINT (nil or "": none).
+	OTLPAddr func() string
 	// Executable replaces the word batchxray as a job command's argv[0].
 	Executable string
 	// Images reads the stand-in's registry (nil: no image can be read, so

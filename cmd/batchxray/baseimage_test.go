@@ -1,0 +1,135 @@
+package main
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/batchxray/batchxray/internal/image"
+)
+
+// cmdPushImage is the script command `pushimage KIND REPO:TAG VAR`: it
+// creates the ECR repository REPO on the stand-in at $AWS_ENDPOINT_URL,
+// pushes an image of KIND to it with the registry login ECR gives, and
+// sets $VAR to the image's reference. KIND is
+//   - shell: a linux/amd64 base (the default compute environment's) with /bin/sh (a stand-in for a
+//     static shell: the stand-in checks it is there and runs the host's),
+//     PATH set and the command `sh -c 'echo base command ran'`;
+//   - shell-index: the same for linux/amd64 and linux/arm64, an index;
+//   - arm64: the shell base for linux/arm64 only;
+//   - release: `make release`'s job image index, built from this binary.
+func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pushimage shell|shell-index|arm64|release REPO:TAG VAR")
+	}
+	kind, repoTag, envVar := args[0], args[1], args[2]
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx,
+		config.WithRegion(ts.Getenv("AWS_REGION")),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")),
+		config.WithBaseEndpoint(ts.Getenv("AWS_ENDPOINT_URL")),
+	)
+	ts.Check(err)
+	c := ecr.NewFromConfig(cfg)
+	repo, _, _ := strings.Cut(repoTag, ":")
+	if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}); err != nil && !strings.Contains(err.Error(), "RepositoryAlreadyExists") {
+		ts.Fatalf("create repository %s: %v", repo, err)
+	}
+	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	ts.Check(err)
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
+	ts.Check(err)
+	user, pass, _ := strings.Cut(string(raw), ":")
+	u, err := url.Parse(aws.ToString(tok.AuthorizationData[0].ProxyEndpoint))
+	ts.Check(err)
+	ref, err := name.ParseReference(u.Host + "/" + repoTag)
+	ts.Check(err)
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: user, Password: pass})}
+
+	switch kind {
+	case "shell":
+		ts.Check(remote.Write(ref, shellBase(ts, "amd64"), opts...))
+	case "arm64":
+		ts.Check(remote.Write(ref, shellBase(ts, "arm64"), opts...))
+	case "shell-index":
+		ts.Check(remote.WriteIndex(ref, index(shellBase(ts, "amd64"), shellBase(ts, "arm64")), opts...))
+	case "release":
+		exe, err := os.Executable()
+		ts.Check(err)
+		bin, err := os.ReadFile(exe)
+		ts.Check(err)
+		idx, err := image.Release(map[string][]byte{"amd64": asArch(bin, "amd64"), "arm64": asArch(bin, "arm64")}, []byte("ca"))
+		ts.Check(err)
+		ts.Check(remote.WriteIndex(ref, idx, opts...))
+	default:
+		ts.Fatalf("pushimage: unknown kind %q", kind)
+	}
+	ts.Setenv(envVar, ref.String())
+}
+
+// shellBase is a small base image for linux/arch with /bin/sh.
+func shellBase(ts *testscript.TestScript, arch string) v1.Image {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, d := range []string{"bin/", "usr/", "usr/local/", "usr/local/bin/", "tmp/"} {
+		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}))
+	}
+	sh := []byte("#!/bin/sh\n# a stand-in for a static shell\n")
+	ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/sh", Mode: 0o755, Size: int64(len(sh))}))
+	_, err := tw.Write(sh)
+	ts.Check(err)
+	ts.Check(tw.Close())
+	b := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	ts.Check(err)
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	ts.Check(err)
+	cf, err := img.ConfigFile()
+	ts.Check(err)
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", arch
+	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
+	cf.Config.Cmd = []string{"sh", "-c", "echo base command ran"}
+	img, err = mutate.ConfigFile(img, cf)
+	ts.Check(err)
+	return img
+}
+
+// index is an image index of amd64 and arm64.
+func index(amd64, arm64 v1.Image) v1.ImageIndex {
+	idx := mutate.IndexMediaType(empty.Index, types.DockerManifestList)
+	for arch, img := range map[string]v1.Image{"amd64": amd64, "arm64": arm64} {
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	return idx
+}
+
+// asArch is bin with its ELF machine set to arch's: the release image
+// wants a binary per architecture, and the stand-in runs this one anyway.
+func asArch(bin []byte, arch string) []byte {
+	out := slices.Clone(bin)
+	machine := map[string]uint16{"amd64": 62, "arm64": 183}[arch]
+	binary.LittleEndian.PutUint16(out[18:], machine)
+	return out
+}
