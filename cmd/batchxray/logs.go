@@ -99,8 +99,9 @@ func runLogs(ctx context.Context, opts *logsOptions) error {
 					return err
 				}
 			} else {
-				out.WriteString(l.Message)
-				out.WriteByte('\n')
+				if _, err := out.WriteString(l.Message + "\n"); err != nil {
+					return err
+				}
 			}
 		}
 		// A page at a time, so a followed job's lines show as they come.

@@ -92,7 +92,7 @@ func applyLayer(f *FS, l v1.Layer) error {
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer func() { _ = rc.Close() }()
 	return f.Apply(rc)
 }
 
@@ -164,7 +164,7 @@ func (f *FS) Apply(r io.Reader) error {
 // what was at its path: a directory over a directory merges, anything else
 // hides the lower subtree.
 func (f *FS) put(e *Entry) {
-	if old, ok := f.entries[e.Path]; ok && !(old.Kind == Dir && e.Kind == Dir) {
+	if old, ok := f.entries[e.Path]; ok && (old.Kind != Dir || e.Kind != Dir) {
 		f.remove(e.Path)
 	}
 	for d := path.Dir(e.Path); d != "/"; d = path.Dir(d) {

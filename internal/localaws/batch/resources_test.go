@@ -283,7 +283,7 @@ func TestRules(t *testing.T) {
 			})
 		}},
 		{"an EC2 job definition has at least 4 MiB of memory (legacy field)", func() error {
-			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.ContainerProperties.Memory = aws.Int32(2) })
+			return register(func(in *awsbatch.RegisterJobDefinitionInput) { in.ContainerProperties.Memory = aws.Int32(2) }) //nolint:staticcheck // the legacy field AWS still accepts
 		}},
 		{"an EC2 job has at least 1 vCPU (overrides)", func() error {
 			return submit(func(in *awsbatch.SubmitJobInput) {

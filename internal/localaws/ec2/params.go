@@ -48,8 +48,6 @@ func (p params) strings(key string) []string {
 	return out
 }
 
-func (p params) boolean(key string) bool { return p.str(key) == "true" }
-
 // integer reads an optional integer; malformed numbers are EC2's
 // InvalidParameterValue.
 func (p params) integer(key string) (*int, error) {
