@@ -134,4 +134,22 @@ func TestStreamsWhileRunning(t *testing.T) {
 	if len(root.Subsegments) != 0 {
 		t.Errorf("the complete root carries %d subsegments already sent", len(root.Subsegments))
 	}
+	// The root neither embeds nor lists them now: it counts every
+	// subsegment of its tree, so a reader knows when every one is there.
+	want := 0
+	var count func(d *xdoc)
+	count = func(d *xdoc) {
+		want++
+		for _, c := range d.Subsegments {
+			count(c)
+		}
+	}
+	count(first)
+	count(second)
+	if n := root.Metadata[metadataNamespace][subsegmentsKey]; n != float64(want) {
+		t.Errorf("the complete root counts %v subsegments (metadata %v), want the %d sent", n, root.Metadata, want)
+	}
+	if n, ok := ip.Metadata[metadataNamespace][subsegmentsKey]; ok {
+		t.Errorf("the in-progress root counts %v subsegments, want no count before the end", n)
+	}
 }

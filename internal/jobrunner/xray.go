@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,6 +35,17 @@ var (
 
 // metadataNamespace keeps our metadata apart from the SDK's own.
 const metadataNamespace = "batchxray"
+
+// subsegmentsKey is the metadata key (in metadataNamespace) on the complete
+// segment that counts every subsegment of its tree: those sent before it as
+// documents of their own (with the ones embedded in them) and those it
+// embeds. Once streamed, a subsegment is neither embedded in nor listed by
+// its segment, so this count is how a reader knows it has them all.
+const subsegmentsKey = "subsegments"
+
+// streamedCounter is the context key of the root's count of subsegments
+// streamed so far, shared with every subsegment begun under it.
+type streamedCounter struct{}
 
 // xrayTracer is the tracer on the X-Ray SDK for Go. Its configuration rides
 // in the context (xray.ContextWithConfig), never in the SDK's globals, so
@@ -109,10 +121,12 @@ func (t *xrayTracer) Begin(ctx context.Context, name string, parent *traceHeader
 		// validated before: say so rather than lose it.
 		fmt.Fprintf(os.Stderr, "batchxray: x-ray sdk: %v\n", err)
 	}
+	streamed := new(atomic.Int64)
+	ctx = context.WithValue(ctx, streamedCounter{}, streamed)
 	var seg *xray.Segment
 	if parent == nil {
 		ctx, seg = xray.BeginSegment(ctx, name)
-		return ctx, &xraySpan{seg: seg, root: true, cancel: cancel}
+		return ctx, &xraySpan{seg: seg, root: true, cancel: cancel, streamed: streamed}
 	}
 	h := &xrayheader.Header{TraceID: parent.TraceID, ParentID: parent.ParentID}
 	switch parent.Sampled {
@@ -137,12 +151,13 @@ func (t *xrayTracer) Begin(ctx context.Context, name string, parent *traceHeader
 	seg.TraceID = h.TraceID
 	seg.ParentID = h.ParentID
 	seg.Unlock()
-	return ctx, &xraySpan{seg: seg, root: true, cancel: cancel}
+	return ctx, &xraySpan{seg: seg, root: true, cancel: cancel, streamed: streamed}
 }
 
 func (t *xrayTracer) BeginChild(ctx context.Context, name string) (context.Context, span) {
 	ctx, seg := xray.BeginSubsegment(ctx, name)
-	return ctx, &xraySpan{seg: seg}
+	streamed, _ := ctx.Value(streamedCounter{}).(*atomic.Int64)
+	return ctx, &xraySpan{seg: seg, streamed: streamed}
 }
 
 func (t *xrayTracer) HTTPClient(base *http.Client) *http.Client { return xray.Client(base) }
@@ -177,6 +192,8 @@ type xraySpan struct {
 	seg    *xray.Segment
 	root   bool
 	cancel context.CancelFunc
+	// streamed counts the subsegments under the root sent on their own.
+	streamed *atomic.Int64
 }
 
 func (s *xraySpan) live() bool { return s.seg != nil && s.seg.ParentSegment != nil }
@@ -239,6 +256,9 @@ func (s *xraySpan) End(err error) {
 		// the segment ends (the SDK's streaming strategy only acts then, and
 		// only past 20 subsegments), and a job killed before that would
 		// lose every finished step.
+		if s.streamed != nil {
+			s.streamed.Add(int64(treeSize(seg)))
+		}
 		switch classify(err) {
 		case outcomeOK:
 			seg.CloseAndStream(nil)
@@ -256,6 +276,7 @@ func (s *xraySpan) End(err error) {
 	// sends only once every subsegment has closed, and it races the SDK's
 	// context watcher, which can send the segment a second time. Emit wants
 	// the segment write-locked.
+	_ = seg.AddMetadataToNamespace(metadataNamespace, subsegmentsKey, s.streamed.Load()+int64(treeSize(seg)-1))
 	seg.Lock()
 	seg.EndTime = float64(time.Now().UnixNano()) / float64(time.Second)
 	seg.InProgress = false
@@ -286,6 +307,19 @@ func closeOpenSubsegments(seg *xray.Segment, err error) {
 		}
 		k.RUnlock()
 	}
+}
+
+// treeSize counts seg and the subsegments under it that it still holds:
+// what its document embeds when it is sent.
+func treeSize(seg *xray.Segment) int {
+	seg.RLock()
+	kids := rawSubsegments(seg)
+	seg.RUnlock()
+	n := 1
+	for _, k := range kids {
+		n += treeSize(k)
+	}
+	return n
 }
 
 // rawSubsegments returns seg's children; seg must be locked.
