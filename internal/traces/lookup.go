@@ -150,15 +150,21 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 	}
 	label := fmt.Sprintf("looking for the traces of %s in X-Ray (up to %s)", j.ID, wait.Round(time.Second))
 	progress.Start(label)
+	start := f.clock.Now()
 	got, err := f.Find(ctx, req)
+	if err == nil {
+		if j.Array != nil {
+			groupChildren(&v, got)
+		} else {
+			v.Traces = got
+		}
+		// X-Ray returns what it has indexed: for an ended job, wait for
+		// the rest of what its segments say they hold.
+		err = f.awaitComplete(ctx, &v, wait-f.clock.Since(start))
+	}
 	progress.End(label)
 	if err != nil {
 		return View{}, err
-	}
-	if j.Array != nil {
-		groupChildren(&v, got)
-	} else {
-		v.Traces = got
 	}
 	if o.Index == nil {
 		return v, nil
