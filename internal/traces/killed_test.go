@@ -16,15 +16,22 @@ func inProgressTrace() *Trace {
 	})
 }
 
+// stateJob is the job of inProgressTrace, RUNNING or FAILED after Batch
+// killed its attempt for memory.
+func stateJob(s jobs.State) jobs.Job {
+	j := jobs.Job{ID: "j", Name: "etl", Queue: "q", CreatedAt: at(0), StartedAt: at(2), MaxAttempts: 1, Status: s}
+	if s == jobs.Running {
+		j.Attempts = []jobs.Attempt{{StartedAt: at(2)}}
+		return j
+	}
+	j.StoppedAt = at(9)
+	j.StatusReason = "Essential container in task exited"
+	j.Attempts = []jobs.Attempt{{StartedAt: at(2), StoppedAt: at(9), Reason: "OutOfMemoryError: Container killed due to memory usage"}}
+	return j
+}
+
 func TestRunningAndKilled(t *testing.T) {
-	base := jobs.Job{ID: "j", Name: "etl", Queue: "q", CreatedAt: at(0), StartedAt: at(2), MaxAttempts: 1}
-	runningJob := base
-	runningJob.Status = jobs.Running
-	runningJob.Attempts = []jobs.Attempt{{StartedAt: at(2)}}
-	killedJob := base
-	killedJob.Status, killedJob.StoppedAt = jobs.Failed, at(9)
-	killedJob.StatusReason = "Essential container in task exited"
-	killedJob.Attempts = []jobs.Attempt{{StartedAt: at(2), StoppedAt: at(9), Reason: "OutOfMemoryError: Container killed due to memory usage"}}
+	runningJob, killedJob := stateJob(jobs.Running), stateJob(jobs.Failed)
 
 	tests := []struct {
 		name   string

@@ -18,6 +18,11 @@ type Output struct {
 	Job jobs.Job `json:"job"`
 	// Lifecycle has one track per attempt.
 	Lifecycle []Track `json:"lifecycle"`
+	// AttemptTraces says, for each attempt that started, what the traces hold
+	// of it: its complete segment, the in-progress one of an attempt that
+	// still runs, or of one killed (with Batch's reason), or nothing.
+	// Empty for an array parent: see its children.
+	AttemptTraces []AttemptTrace `json:"attemptTraces"`
 	// Summary counts the spans of all traces (of all children for an array
 	// parent).
 	Summary Summary `json:"summary"`
@@ -44,21 +49,27 @@ type ChildOutput struct {
 	Status jobs.State `json:"status"`
 	// DurationSeconds is the run time: from start to stop, or to the time
 	// of the output while it runs; zero if it never started.
-	DurationSeconds float64       `json:"durationSeconds"`
-	Summary         Summary       `json:"summary"`
-	Traces          []TraceOutput `json:"traces"`
+	DurationSeconds float64        `json:"durationSeconds"`
+	AttemptTraces   []AttemptTrace `json:"attemptTraces"`
+	Summary         Summary        `json:"summary"`
+	Traces          []TraceOutput  `json:"traces"`
 }
 
 // NewOutput builds the JSON form of a view at the time now.
 func NewOutput(v View, now time.Time) Output {
 	out := Output{
-		Job:       v.Job,
-		Lifecycle: Lifecycle(v.Job, now),
-		Traces:    traceOutputs(v.Traces),
+		Job:           v.Job,
+		Lifecycle:     Lifecycle(v.Job, now),
+		AttemptTraces: Attempts(v.Job, v.Traces),
+		Traces:        traceOutputs(v.Traces),
 	}
 	if out.Lifecycle == nil {
 		out.Lifecycle = []Track{}
 	}
+	if v.Job.Array != nil {
+		out.AttemptTraces = nil // the children's, below
+	}
+	out.AttemptTraces = nonNil(out.AttemptTraces)
 	all := v.Traces
 	for _, c := range SortChildren(v.Children, now) {
 		out.Children = append(out.Children, ChildOutput{
@@ -66,6 +77,7 @@ func NewOutput(v View, now time.Time) Output {
 			JobID:           c.Job.ID,
 			Status:          c.Job.Status,
 			DurationSeconds: childRunTime(c.Job, now).Seconds(),
+			AttemptTraces:   nonNil(Attempts(c.Job, c.Traces)),
 			Summary:         Summarize(c.Traces),
 			Traces:          traceOutputs(c.Traces),
 		})
@@ -73,6 +85,13 @@ func NewOutput(v View, now time.Time) Output {
 	}
 	out.Summary = Summarize(all)
 	return out
+}
+
+func nonNil(a []AttemptTrace) []AttemptTrace {
+	if a == nil {
+		return []AttemptTrace{}
+	}
+	return a
 }
 
 func traceOutputs(traces []*Trace) []TraceOutput {
