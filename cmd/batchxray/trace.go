@@ -5,22 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 
-	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/report"
 	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
 )
-
-// defaultTraceWait is the short grace trace gives X-Ray to index a job's
-// traces: they appear seconds after the daemon flushes, sometimes longer.
-const defaultTraceWait = 30 * time.Second
 
 // outputOTLP is trace's own --output: the trace as OTLP JSON.
 const outputOTLP = "otlp"
@@ -30,16 +24,13 @@ type traceOptions struct {
 	// clock drives the Finder's waits and backoff; tests pass a fake.
 	clock clockwork.Clock
 
-	jobID       string
-	wait        time.Duration
-	depth       int
-	minDuration time.Duration
-	errorsOnly  bool
-	// index is the array child to draw; hasIndex says --index was given,
-	// since 0 is a valid index.
-	index    int
-	hasIndex bool
-	raw      bool
+	jobID string
+	// lookup and render take the flags; lookup.Index is set when --index
+	// is given, since 0 is a valid index.
+	lookup traces.LookupOptions
+	render traces.Options
+	index  int
+	raw    bool
 }
 
 func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *cobra.Command {
@@ -77,16 +68,11 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 		Args: cobra.MatchAll(cobra.ExactArgs(1), jobIDArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.jobID = args[0]
-			opts.hasIndex = cmd.Flags().Changed("index")
-			switch {
-			case opts.wait < 0:
-				return usageErrorf("invalid --wait %s: must not be negative", opts.wait)
-			case opts.depth < 0:
-				return usageErrorf("invalid --depth %d: must not be negative (0 draws every level)", opts.depth)
-			case opts.minDuration < 0:
-				return usageErrorf("invalid --min-duration %s: must not be negative", opts.minDuration)
-			case opts.hasIndex && opts.index < 0:
-				return usageErrorf("invalid --index %d: array indexes start at 0", opts.index)
+			if cmd.Flags().Changed("index") {
+				opts.lookup.Index = &opts.index
+			}
+			if err := traces.CheckOptions(opts.lookup, opts.render); err != nil {
+				return usageErrorf("%s", err)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -95,24 +81,14 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.DurationVar(&opts.wait, "wait", defaultTraceWait, "wait this long in all for the job to end and X-Ray to index its traces (0: look once)")
-	fl.IntVar(&opts.depth, "depth", 0, "draw this many levels below each segment (0: all)")
-	fl.DurationVar(&opts.minDuration, "min-duration", 0, "hide spans shorter than this, unless they failed or still run")
-	fl.BoolVar(&opts.errorsOnly, "errors-only", false, "draw only the spans that failed and the path to them")
+	fl.DurationVar(&opts.lookup.Wait, "wait", traces.DefaultWait, "wait this long in all for the job to end and X-Ray to index its traces (0: look once)")
+	fl.IntVar(&opts.render.Depth, "depth", 0, "draw this many levels below each segment (0: all)")
+	fl.DurationVar(&opts.render.MinDuration, "min-duration", 0, "hide spans shorter than this, unless they failed or still run")
+	fl.BoolVar(&opts.render.ErrorsOnly, "errors-only", false, "draw only the spans that failed and the path to them")
 	fl.IntVar(&opts.index, "index", 0, "for an array job, draw the child with this index instead of the table")
 	fl.BoolVar(&opts.raw, "raw", false, "print the segment documents as X-Ray returned them, one JSON document a line")
 	return cmd
 }
-
-// jobNotFoundError is a job ID Batch does not know in the region asked.
-type jobNotFoundError struct{ id, region string }
-
-func (e *jobNotFoundError) Error() string {
-	return fmt.Sprintf("job %q not found in %s: Batch keeps finished jobs for about 7 days; check the ID and --region", e.id, e.region)
-}
-
-// NotFound marks the error for exit code 4.
-func (e *jobNotFoundError) NotFound() bool { return true }
 
 func runTrace(ctx context.Context, opts *traceOptions) error {
 	f := opts.f
@@ -124,28 +100,17 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	// what is going on; off one nothing, so stderr stays quiet in scripts.
 	progress := ui.NewProgress(f.IOStreams)
 	defer progress.Close()
-	lo := traces.LookupOptions{Wait: opts.wait, Progress: progress}
-	if opts.hasIndex {
-		lo.Index = &opts.index
-	}
+	lo := opts.lookup
+	lo.Progress = progress
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)
-	var (
-		jnf *jobs.NotFoundError
-		ie  *traces.IndexError
-		tnf *traces.NotFoundError
-	)
-	switch {
-	case err == nil:
-		return printTrace(opts, v, cfg.Region)
-	case errors.As(err, &jnf):
-		return &jobNotFoundError{id: jnf.IDs[0], region: cfg.Region}
-	case errors.As(err, &ie):
+	if ie, ok := errors.AsType[*traces.IndexError](err); ok {
 		return usageErrorf("--index %d: %s", ie.Index, ie)
-	case errors.As(err, &tnf):
-		return tnf.WithHint()
 	}
-	return explainAWSError(err)
+	if err != nil {
+		return explainAWSError(traces.Explain(err, cfg.Region))
+	}
+	return printTrace(opts, v, cfg.Region)
 }
 
 // printTrace writes the view on stdout (drawing, JSON or raw documents)
@@ -153,33 +118,26 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 func printTrace(opts *traceOptions, v traces.View, region string) error {
 	f := opts.f
 	ios := f.IOStreams
-	now := f.Now()
+	var err error
 	switch {
 	case opts.raw:
-		if err := traces.WriteRaw(ios.Out, v); err != nil {
-			return err
-		}
+		err = traces.WriteRaw(ios.Out, v)
 	case f.Globals.Output == outputOTLP:
-		all := v.Traces
-		for _, c := range v.Children {
-			all = append(all[:len(all):len(all)], c.Traces...)
-		}
-		b, err := report.OTLPTraces(all)
-		if err != nil {
-			return err
-		}
-		if _, err := ios.Out.Write(b); err != nil {
-			return err
+		var b []byte
+		if b, err = report.OTLPTraces(v.AllTraces()); err == nil {
+			_, err = ios.Out.Write(b)
 		}
 	case f.Globals.JSON():
 		enc := json.NewEncoder(ios.Out)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(traces.NewOutput(v, now)); err != nil {
-			return err
-		}
+		err = enc.Encode(traces.NewOutput(v, f.Now()))
 	default:
-		fmt.Fprint(ios.Out, traces.Render(v, traces.Options{Width: ios.TerminalWidth(), Color: ios.ColorEnabled(), Now: now,
-			Depth: opts.depth, MinDuration: opts.minDuration, ErrorsOnly: opts.errorsOnly}))
+		ro := opts.render
+		ro.Width, ro.Color, ro.Now = ios.TerminalWidth(), ios.ColorEnabled(), f.Now()
+		_, err = fmt.Fprint(ios.Out, traces.Render(v, ro))
+	}
+	if err != nil {
+		return err
 	}
 	// An array parent's table would bury the user in URLs: the children's
 	// are shown when one is drawn with --index.

@@ -24,7 +24,7 @@ import (
 )
 
 func TestTraceFlags(t *testing.T) {
-	def := traceOptions{jobID: "j", wait: 30 * time.Second}
+	def := traceOptions{jobID: "j", lookup: traces.LookupOptions{Wait: 30 * time.Second}}
 	with := func(change func(o *traceOptions)) traceOptions {
 		o := def
 		change(&o)
@@ -39,11 +39,11 @@ func TestTraceFlags(t *testing.T) {
 		{name: "id", args: []string{"j"}, want: def},
 		{name: "every flag", args: []string{"j", "--wait", "2m", "--depth", "2", "--min-duration", "10ms", "--errors-only", "--raw"},
 			want: with(func(o *traceOptions) {
-				o.wait, o.depth, o.minDuration, o.errorsOnly, o.raw = 2*time.Minute, 2, 10*time.Millisecond, true, true
+				o.lookup.Wait, o.render.Depth, o.render.MinDuration, o.render.ErrorsOnly, o.raw = 2*time.Minute, 2, 10*time.Millisecond, true, true
 			})},
-		{name: "index 0 is an index", args: []string{"--index", "0", "j"}, want: with(func(o *traceOptions) { o.hasIndex = true })},
-		{name: "index", args: []string{"--index", "7", "j"}, want: with(func(o *traceOptions) { o.index, o.hasIndex = 7, true })},
-		{name: "look once", args: []string{"--wait", "0s", "j"}, want: with(func(o *traceOptions) { o.wait = 0 })},
+		{name: "index 0 is an index", args: []string{"--index", "0", "j"}, want: with(func(o *traceOptions) { o.lookup.Index = new(int) })},
+		{name: "index", args: []string{"--index", "7", "j"}, want: with(func(o *traceOptions) { o.index, o.lookup.Index = 7, &o.index })},
+		{name: "look once", args: []string{"--wait", "0s", "j"}, want: with(func(o *traceOptions) { o.lookup.Wait = 0 })},
 		{name: "no id", args: nil, wantErr: "accepts 1 arg(s), received 0"},
 		{name: "two ids", args: []string{"a", "b"}, wantErr: "accepts 1 arg(s), received 2"},
 		{name: "negative wait", args: []string{"--wait", "-1s", "j"}, wantErr: "invalid --wait -1s"},

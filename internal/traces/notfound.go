@@ -2,6 +2,7 @@ package traces
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -154,4 +155,33 @@ func (f *Finder) indexed(ctx context.Context) *float64 {
 		}
 	}
 	return nil
+}
+
+// JobNotFoundError is a job ID Batch does not know in the region asked. It
+// unwraps to the *jobs.NotFoundError it was made from.
+type JobNotFoundError struct {
+	ID, Region string
+	err        *jobs.NotFoundError
+}
+
+func (e *JobNotFoundError) Error() string {
+	return fmt.Sprintf("job %q not found in %s: Batch keeps finished jobs for about 7 days; check the ID and --region", e.ID, e.Region)
+}
+
+// NotFound marks the error for exit code 4.
+func (e *JobNotFoundError) NotFound() bool { return true }
+
+func (e *JobNotFoundError) Unwrap() error { return e.err }
+
+// Explain is a Lookup error as the user reads it in region: a job Batch
+// does not know becomes a *JobNotFoundError, and a *NotFoundError gets its
+// hint on a second line. Other errors are returned as they are.
+func Explain(err error, region string) error {
+	if jnf, ok := errors.AsType[*jobs.NotFoundError](err); ok && len(jnf.IDs) > 0 {
+		return &JobNotFoundError{ID: jnf.IDs[0], Region: region, err: jnf}
+	}
+	if tnf, ok := errors.AsType[*NotFoundError](err); ok {
+		return tnf.WithHint()
+	}
+	return err
 }

@@ -118,11 +118,7 @@ func traceOutputs(traces []*Trace) []TraceOutput {
 // WriteRaw writes every document of the view's traces, children's too, as
 // BatchGetTraces returned it, one a line, so jq can read the stream.
 func WriteRaw(w io.Writer, v View) error {
-	all := v.Traces
-	for _, c := range v.Children {
-		all = append(all[:len(all):len(all)], c.Traces...)
-	}
-	for _, t := range all {
+	for _, t := range v.AllTraces() {
 		for _, doc := range t.Raw {
 			// A document X-Ray stored indented would break the stream.
 			var line bytes.Buffer
