@@ -63,6 +63,11 @@ func TestScript(t *testing.T) {
 			"awsput":    cmdAWSPut,
 			"validjson": cmdValidJSON,
 			"pushimage": cmdPushImage,
+			// The trace scripts' own stand-in, its faults, and raw SubmitJob.
+			"ownstandin": cmdOwnStandIn,
+			"fault":      cmdFault,
+			"oom":        cmdOOM,
+			"rawsubmit":  cmdRawSubmit,
 		},
 		Setup: func(env *testscript.Env) error {
 			// Nothing from the developer's own AWS set-up may leak in.
