@@ -51,6 +51,13 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 		// most the second.
 		wantSlept  [2]time.Duration
 		wantKilled []KilledAttempt
+		// cwl puts the account in Transaction Search, nothing indexed:
+		// the trace is retrieved by ID.
+		cwl bool
+		// late arrive while Lookup waits, at its first sleep once it has
+		// slept lateAfter: after the first retrieval completed.
+		late      []string
+		lateAfter time.Duration
 	}{
 		{
 			name:     "the streamed subsegment indexed after the complete segment",
@@ -71,6 +78,12 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 			wantFrom: "complete", wantSubs: []string{"fetch"}, wantSlept: [2]time.Duration{2 * time.Second, 10 * time.Second},
 		},
 		{
+			name:     "Transaction Search: the complete segment arrives while trace looks",
+			arrivals: []arrival{{"in progress", 0}, {"fetch", 5 * time.Second}},
+			look:     time.Second, exit: 0, tagged: true, wait: 30 * time.Second, cwl: true, late: []string{"complete"}, lateAfter: time.Second,
+			wantFrom: "complete", wantSubs: []string{"fetch"}, wantSlept: [2]time.Duration{time.Second, 20 * time.Second},
+		},
+		{
 			name:     "killed for its memory: no wait",
 			arrivals: []arrival{{"in progress", 0}, {"fetch", 5 * time.Second}},
 			look:     delay, exit: 137, reason: oomReason, tagged: true, wait: 30 * time.Second,
@@ -89,7 +102,11 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			start := time.Unix(byIDStart, 0)
 			clock := clockwork.NewFakeClockAt(start)
-			_, cfg := localawstest.Start(t, localaws.Options{Clock: clock, XRay: xraysvc.Config{IndexDelay: delay}})
+			xcfg := xraysvc.Config{IndexDelay: delay}
+			if tc.cwl {
+				xcfg = xraysvc.Config{Destination: xraysvc.DestinationCloudWatchLogs, IndexingPercentage: -1, RetrievalDelay: time.Second}
+			}
+			_, cfg := localawstest.Start(t, localaws.Options{Clock: clock, XRay: xcfg})
 			xc := xray.NewFromConfig(cfg)
 			trace := fmt.Sprintf("1-%08x-%024x", byIDStart, i+1)
 			docs := attemptDocuments(trace, "job-1")
@@ -116,7 +133,19 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 			d.Attempts[0].Container = &batchtypes.AttemptContainerDetail{ExitCode: aws.Int32(tc.exit), Reason: aws.String(tc.reason)}
 			f := NewFinder(xc, clock)
 			var slept time.Duration
-			f.sleep = func(_ context.Context, d time.Duration) error {
+			late := tc.late
+			f.sleep = func(ctx context.Context, d time.Duration) error {
+				if slept < tc.lateAfter {
+					slept += d
+					clock.Advance(d)
+					return nil
+				}
+				for _, name := range late {
+					if _, err := xc.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{docs[name]}}); err != nil {
+						return err
+					}
+				}
+				late = nil
 				slept += d
 				clock.Advance(d)
 				return nil
