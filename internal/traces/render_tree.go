@@ -23,7 +23,7 @@ func (r *renderer) waterfall(v View) {
 	r.axis(v, tracks)
 	r.b.WriteByte('\n')
 	if r.barW > 0 {
-		r.ruler()
+		r.ruler("")
 	}
 	r.lifecycle(tracks)
 	var roots []*Span
@@ -31,7 +31,7 @@ func (r *renderer) waterfall(v View) {
 		roots = append(roots, t.Roots...)
 	}
 	sortSpans(roots)
-	w := &walker{r: r}
+	w := &walker{r: r, axes: r.spanAxes(roots)}
 	if r.o.ErrorsOnly {
 		w.failing = map[*Span]bool{}
 		for _, s := range roots {
@@ -68,6 +68,9 @@ func (r *renderer) notes(v View) {
 type walker struct {
 	r       *renderer
 	failing map[*Span]bool
+	// axes are the spans' own axes, when they do not share the
+	// lifecycle's.
+	axes map[*Span]*timeAxis
 }
 
 func (w *walker) markFailing(s *Span) bool {
@@ -174,15 +177,16 @@ func (w *walker) level(spans []*Span, depth int, indent string, root bool) {
 				prefix, next = indent+"├─ ", indent+"│  "
 			}
 		}
+		lead := spanAxisLead(indent, root)
 		if it.group != nil {
-			w.groupRow(it.group, prefix, next)
+			w.groupRow(it.group, prefix, next, lead)
 			for _, s := range it.group {
 				w.r.hidden += countSpans(s) - 1
 			}
 			continue
 		}
 		s := it.span
-		w.spanRow(s, prefix, next, depth)
+		w.spanRow(s, prefix, next, lead, depth)
 		if d := w.r.o.Depth; d > 0 && depth >= d {
 			for _, c := range s.Children {
 				w.r.hidden += countSpans(c)
@@ -272,8 +276,9 @@ func (w *walker) marks(s *Span) []piece {
 	return ps
 }
 
-func (w *walker) spanRow(s *Span, prefix, next string, depth int) {
+func (w *walker) spanRow(s *Span, prefix, next, lead string, depth int) {
 	r := w.r
+	r.useAxis(w.axes[s], lead)
 	p := w.paint(s)
 	var bar []piece
 	switch {
@@ -300,8 +305,9 @@ func (w *walker) spanRow(s *Span, prefix, next string, depth int) {
 	}
 }
 
-func (w *walker) groupRow(g []*Span, prefix, next string) {
+func (w *walker) groupRow(g []*Span, prefix, next, lead string) {
 	r := w.r
+	r.useAxis(w.axes[g[0]], lead)
 	durs := make([]float64, len(g))
 	start, end := math.Inf(1), math.Inf(-1)
 	var faults, errs, throttles, open int
