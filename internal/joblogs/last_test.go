@@ -60,7 +60,9 @@ func TestLast(t *testing.T) {
 }
 
 // deniedLogs refuses GetLogEvents as IAM does, and keeps what it was asked.
-type deniedLogs struct{ in []*cloudwatchlogs.GetLogEventsInput }
+type deniedLogs struct {
+	in []*cloudwatchlogs.GetLogEventsInput
+}
 
 func (d *deniedLogs) GetLogEvents(_ context.Context, in *cloudwatchlogs.GetLogEventsInput, _ ...func(*cloudwatchlogs.Options)) (*cloudwatchlogs.GetLogEventsOutput, error) {
 	d.in = append(d.in, in)
