@@ -77,6 +77,8 @@ type renderer struct {
 	muted, accent, bold, plain paint
 	b                          strings.Builder
 	hidden                     int
+	// logs are the failed attempts' last lines, drawn under their rows.
+	logs []AttemptLog
 }
 
 // Render draws a view: the header, then for a job its lifecycle and

@@ -234,6 +234,11 @@ func TestRenderGolden(t *testing.T) {
 		t.Fatal("ChildView(2) found no child")
 	}
 	child2.Job.CreatedAt = at(0)
+	retryLogs := retry
+	retryLogs.Logs = []AttemptLog{{Attempt: 1, Lines: []string{
+		"importing 1,204 rows", "row 1187:\tbad date \"2026-13-01\"", "\x1b[31mERROR\x1b[0m import failed\r\n"}}}
+	child2Denied := child2
+	child2Denied.Logs = []AttemptLog{{Attempt: 1, Unreadable: "no permission to read it (logs:GetLogEvents)"}}
 	tests := []struct {
 		name string
 		v    View
@@ -258,6 +263,10 @@ func TestRenderGolden(t *testing.T) {
 		{"short-run-60", shortRunView(), Options{Width: 60}},
 		{"short-run-160", shortRunView(), Options{Width: 160}},
 		{"long-run-80", longRunView(), Options{Width: 80}},
+		{"retry-logs-100", retryLogs, Options{Width: 100}},
+		{"retry-logs-100-color", retryLogs, Options{Width: 100, Color: true}},
+		{"retry-logs-50", retryLogs, Options{Width: 50}},
+		{"array-child-2-log-denied", child2Denied, Options{Width: 80}},
 		{"running-no-trace", View{Job: jobs.Job{ID: "r1", Name: "warming-up", Status: jobs.Runnable, CreatedAt: at(0)}}, Options{Width: 80}},
 	}
 	for _, tt := range tests {

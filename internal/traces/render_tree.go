@@ -21,6 +21,7 @@ func (r *renderer) waterfall(v View) {
 		r.openEnd = seconds(v.Job.End(r.o.Now))
 	}
 	r.axis(v, tracks)
+	r.logs = v.Logs
 	r.b.WriteByte('\n')
 	if r.barW > 0 {
 		r.ruler("")
