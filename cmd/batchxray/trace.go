@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
@@ -40,6 +41,7 @@ type traceOptions struct {
 	index    int
 	hasIndex bool
 	raw      bool
+	logLines int
 }
 
 func newTraceCmd(f *factory, runF func(context.Context, *traceOptions) error) *cobra.Command {
@@ -63,7 +65,8 @@ trace follows a job that has not ended and then waits for its traces, for
 killed before its segment completed is named, with Batch's reason. When
 there is no trace it says why: the job never started, is still running,
 ran untraced, X-Ray has not indexed it yet, or (found only by search) the
-account indexes too small a share of traces.
+account indexes too small a share of traces. Under a failed attempt go the
+last --log-lines lines of its output, from CloudWatch Logs.
 
 Exit status: 0 when a trace was drawn, 4 when the job or its trace is not
 found, 2 for a bad flag, 130 on Ctrl-C.`,
@@ -87,6 +90,8 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 				return usageErrorf("invalid --min-duration %s: must not be negative", opts.minDuration)
 			case opts.hasIndex && opts.index < 0:
 				return usageErrorf("invalid --index %d: array indexes start at 0", opts.index)
+			case opts.logLines < 0 || opts.logLines > traces.MaxLogLines:
+				return usageErrorf("invalid --log-lines %d: must be 0 (none) to %d", opts.logLines, traces.MaxLogLines)
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -100,6 +105,7 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 	fl.DurationVar(&opts.minDuration, "min-duration", 0, "hide spans shorter than this, unless they failed or still run")
 	fl.BoolVar(&opts.errorsOnly, "errors-only", false, "draw only the spans that failed and the path to them")
 	fl.IntVar(&opts.index, "index", 0, "for an array job, draw the child with this index instead of the table")
+	fl.IntVar(&opts.logLines, "log-lines", traces.DefaultLogLines, "show the last N lines of each failed attempt's output under it (0: none)")
 	fl.BoolVar(&opts.raw, "raw", false, "print the segment documents as X-Ray returned them, one JSON document a line")
 	return cmd
 }
@@ -127,6 +133,9 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	lo := traces.LookupOptions{Wait: opts.wait, Progress: progress}
 	if opts.hasIndex {
 		lo.Index = &opts.index
+	}
+	if !opts.raw && !f.Globals.JSON() && f.Globals.Output != outputOTLP {
+		lo.Logs, lo.LogLines = cloudwatchlogs.NewFromConfig(cfg), opts.logLines
 	}
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)

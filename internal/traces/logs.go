@@ -12,6 +12,13 @@ import (
 // attempt's output.
 type LogsAPI = joblogs.LogsAPI
 
+// DefaultLogLines is how many of a failed attempt's last lines `trace`
+// shows; MaxLogLines the most one GetLogEvents call returns.
+const (
+	DefaultLogLines = 5
+	MaxLogLines     = 10000
+)
+
 // AttemptLog is the end of a failed attempt's output, drawn under the
 // attempt's lifecycle row.
 type AttemptLog struct {
