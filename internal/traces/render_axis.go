@@ -88,31 +88,36 @@ type segmentSpans struct {
 // spanAxes returns, for every span drawn, the axis of its segment's spans,
 // when on the lifecycle's axis the longest segment would get less than
 // readableShare of the bar column; nil when the spans keep the lifecycle's
-// axis.
+// axis (then nothing is allocated a span, so a big trace costs no more).
 func (r *renderer) spanAxes(roots []*Span) map[*Span]*timeAxis {
 	if r.barW == 0 {
 		return nil
 	}
-	var segs []*segmentSpans
-	of := map[*Span]*segmentSpans{}
-	var walk func(s *Span, seg *segmentSpans, depth int)
-	walk = func(s *Span, seg *segmentSpans, depth int) {
-		if s.Inferred && depth > 0 {
-			return // drawn as its calling subsegment
+	// Both walks meet the segments in the same order: the first measures
+	// them, the second hands their spans their axes.
+	walk := func(visit func(s *Span, head bool)) {
+		var rec func(s *Span, depth int)
+		rec = func(s *Span, depth int) {
+			if s.Inferred && depth > 0 {
+				return // drawn as its calling subsegment
+			}
+			visit(s, depth == 0 || s.Segment)
+			for _, c := range s.Children {
+				rec(c, depth+1)
+			}
 		}
-		if seg == nil || s.Segment {
-			seg = &segmentSpans{head: s, start: s.Start, end: r.spanEnd(s)}
-			segs = append(segs, seg)
+		for _, s := range roots {
+			rec(s, 0)
 		}
-		of[s] = seg
+	}
+	var segs []segmentSpans
+	walk(func(s *Span, head bool) {
+		if head {
+			segs = append(segs, segmentSpans{head: s, start: s.Start, end: r.spanEnd(s)})
+		}
+		seg := &segs[len(segs)-1]
 		seg.start, seg.end = min(seg.start, s.Start), max(seg.end, r.spanEnd(s))
-		for _, c := range s.Children {
-			walk(c, seg, depth+1)
-		}
-	}
-	for _, s := range roots {
-		walk(s, nil, 0)
-	}
+	})
 	longest, cells := 0.0, 0.0
 	for _, seg := range segs {
 		longest = max(longest, seg.end-seg.start)
@@ -122,18 +127,21 @@ func (r *renderer) spanAxes(roots []*Span) map[*Span]*timeAxis {
 		return nil
 	}
 	longest = max(longest, 0.001)
-	axes := make(map[*segmentSpans]*timeAxis, len(segs))
-	for _, seg := range segs {
-		axes[seg] = &timeAxis{
-			t0: seg.start, tb: seg.start, t1: seg.start + longest,
-			scale: float64(r.barW) / longest,
-			label: "spans: 0–" + formatDuration(seg.end-seg.start) + " of " + segmentName(seg.head),
+	out := map[*Span]*timeAxis{}
+	var a *timeAxis
+	i := -1
+	walk(func(s *Span, head bool) {
+		if head {
+			i++
+			seg := segs[i]
+			a = &timeAxis{
+				t0: seg.start, tb: seg.start, t1: seg.start + longest,
+				scale: float64(r.barW) / longest,
+				label: "spans: 0–" + formatDuration(seg.end-seg.start) + " of " + segmentName(seg.head),
+			}
 		}
-	}
-	out := make(map[*Span]*timeAxis, len(of))
-	for s, seg := range of {
-		out[s] = axes[seg]
-	}
+		out[s] = a
+	})
 	return out
 }
 
@@ -149,13 +157,17 @@ func segmentName(s *Span) string {
 }
 
 // useAxis makes a the axis the next bars are drawn on, and when it is a
-// span axis other than the one in use, writes its ruler first; lead is the
-// tree's line to carry through the ruler's rows.
-func (r *renderer) useAxis(a *timeAxis, lead string) {
+// span axis other than the one in use, writes its ruler first, carrying
+// through it the tree's line down to a row at indent.
+func (r *renderer) useAxis(a *timeAxis, indent string, root bool) {
 	if a == nil || a == r.ax {
 		return
 	}
 	r.ax = a
+	lead := ""
+	if !root {
+		lead = indent + "│  "
+	}
 	r.ruler(lead)
 }
 
@@ -216,14 +228,4 @@ func (r *renderer) ruler(lead string) {
 	}
 	r.line(title, piece{string(labels), r.muted})
 	r.line(under, piece{string(ruler), r.muted})
-}
-
-// spanAxisLead is the tree's line carried through a span axis's rows
-// drawn above a row at indent: none at the top, else the line down to the
-// row's branch.
-func spanAxisLead(indent string, root bool) string {
-	if root {
-		return ""
-	}
-	return indent + "│  "
 }

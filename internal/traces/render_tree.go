@@ -178,16 +178,17 @@ func (w *walker) level(spans []*Span, depth int, indent string, root bool) {
 				prefix, next = indent+"├─ ", indent+"│  "
 			}
 		}
-		lead := spanAxisLead(indent, root)
 		if it.group != nil {
-			w.groupRow(it.group, prefix, next, lead)
+			w.r.useAxis(w.axes[it.group[0]], indent, root)
+			w.groupRow(it.group, prefix, next)
 			for _, s := range it.group {
 				w.r.hidden += countSpans(s) - 1
 			}
 			continue
 		}
 		s := it.span
-		w.spanRow(s, prefix, next, lead, depth)
+		w.r.useAxis(w.axes[s], indent, root)
+		w.spanRow(s, prefix, next, depth)
 		if d := w.r.o.Depth; d > 0 && depth >= d {
 			for _, c := range s.Children {
 				w.r.hidden += countSpans(c)
@@ -277,9 +278,8 @@ func (w *walker) marks(s *Span) []piece {
 	return ps
 }
 
-func (w *walker) spanRow(s *Span, prefix, next, lead string, depth int) {
+func (w *walker) spanRow(s *Span, prefix, next string, depth int) {
 	r := w.r
-	r.useAxis(w.axes[s], lead)
 	p := w.paint(s)
 	var bar []piece
 	switch {
@@ -306,9 +306,8 @@ func (w *walker) spanRow(s *Span, prefix, next, lead string, depth int) {
 	}
 }
 
-func (w *walker) groupRow(g []*Span, prefix, next, lead string) {
+func (w *walker) groupRow(g []*Span, prefix, next string) {
 	r := w.r
-	r.useAxis(w.axes[g[0]], lead)
 	durs := make([]float64, len(g))
 	start, end := math.Inf(1), math.Inf(-1)
 	var faults, errs, throttles, open int
