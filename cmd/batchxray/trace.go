@@ -56,7 +56,8 @@ BatchGetTraces, or StartTraceRetrieval where the account has Transaction
 Search on. A job submitted by other means is found by its job_id
 annotation. The drawing is a header with the job's state and times, one
 lifecycle track per attempt, the waterfall of its segments and
-subsegments on the same time axis, and a one-line service map. An array job is drawn as a table of its children;
+subsegments on the same time axis (on each segment's own, labelled, when
+they would be too narrow there), and a one-line service map. An array job is drawn as a table of its children;
 --index N draws one child. The trace's console URL goes on stderr.
 
 A job sends its trace when it ends, and X-Ray indexes it seconds later, so
