@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
@@ -45,7 +46,8 @@ BatchGetTraces, or StartTraceRetrieval where the account has Transaction
 Search on. A job submitted by other means is found by its job_id
 annotation. The drawing is a header with the job's state and times, one
 lifecycle track per attempt, the waterfall of its segments and
-subsegments on the same time axis, and a one-line service map. An array job is drawn as a table of its children;
+subsegments on the same time axis (on each segment's own, labelled, when
+they would be too narrow there), and a one-line service map. An array job is drawn as a table of its children;
 --index N draws one child. The trace's console URL goes on stderr.
 
 A job sends its trace when it ends, and X-Ray indexes it seconds later, so
@@ -54,7 +56,8 @@ trace follows a job that has not ended and then waits for its traces, for
 killed before its segment completed is named, with Batch's reason. When
 there is no trace it says why: the job never started, is still running,
 ran untraced, X-Ray has not indexed it yet, or (found only by search) the
-account indexes too small a share of traces.
+account indexes too small a share of traces. Under a failed attempt go the
+last --log-lines lines of its output, from CloudWatch Logs.
 
 Exit status: 0 when a trace was drawn, 4 when the job or its trace is not
 found, 2 for a bad flag, 130 on Ctrl-C.`,
@@ -86,6 +89,7 @@ found, 2 for a bad flag, 130 on Ctrl-C.`,
 	fl.DurationVar(&opts.render.MinDuration, "min-duration", 0, "hide spans shorter than this, unless they failed or still run")
 	fl.BoolVar(&opts.render.ErrorsOnly, "errors-only", false, "draw only the spans that failed and the path to them")
 	fl.IntVar(&opts.index, "index", 0, "for an array job, draw the child with this index instead of the table")
+	fl.IntVar(&opts.lookup.LogLines, "log-lines", traces.DefaultLogLines, "show the last N lines of each failed attempt's output under it (0: none)")
 	fl.BoolVar(&opts.raw, "raw", false, "print the segment documents as X-Ray returned them, one JSON document a line")
 	return cmd
 }
@@ -102,6 +106,9 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	defer progress.Close()
 	lo := opts.lookup
 	lo.Progress = progress
+	if !opts.raw && !f.Globals.JSON() && f.Globals.Output != outputOTLP {
+		lo.Logs = cloudwatchlogs.NewFromConfig(cfg)
+	}
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)
 	if ie, ok := errors.AsType[*traces.IndexError](err); ok {

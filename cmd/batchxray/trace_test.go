@@ -24,7 +24,7 @@ import (
 )
 
 func TestTraceFlags(t *testing.T) {
-	def := traceOptions{jobID: "j", lookup: traces.LookupOptions{Wait: 30 * time.Second}}
+	def := traceOptions{jobID: "j", lookup: traces.LookupOptions{Wait: 30 * time.Second, LogLines: traces.DefaultLogLines}}
 	with := func(change func(o *traceOptions)) traceOptions {
 		o := def
 		change(&o)
@@ -44,6 +44,9 @@ func TestTraceFlags(t *testing.T) {
 		{name: "index 0 is an index", args: []string{"--index", "0", "j"}, want: with(func(o *traceOptions) { o.lookup.Index = new(int) })},
 		{name: "index", args: []string{"--index", "7", "j"}, want: with(func(o *traceOptions) { o.index, o.lookup.Index = 7, &o.index })},
 		{name: "look once", args: []string{"--wait", "0s", "j"}, want: with(func(o *traceOptions) { o.lookup.Wait = 0 })},
+		{name: "no log lines", args: []string{"--log-lines", "0", "j"}, want: with(func(o *traceOptions) { o.lookup.LogLines = 0 })},
+		{name: "negative log lines", args: []string{"--log-lines", "-1", "j"}, wantErr: "invalid --log-lines -1: must be 0 (none) to 10000"},
+		{name: "too many log lines", args: []string{"--log-lines", "10001", "j"}, wantErr: "invalid --log-lines 10001"},
 		{name: "no id", args: nil, wantErr: "accepts 1 arg(s), received 0"},
 		{name: "two ids", args: []string{"a", "b"}, wantErr: "accepts 1 arg(s), received 2"},
 		{name: "negative wait", args: []string{"--wait", "-1s", "j"}, wantErr: "invalid --wait -1s"},

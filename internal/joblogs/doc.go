@@ -5,5 +5,6 @@
 // forward tokens, stopping when a token comes back unchanged, so no line is
 // lost or repeated across pages; --tail reads backwards from the end;
 // following a running job moves on to each new attempt's stream and ends
-// with the job's outcome.
+// with the job's outcome. Last reads the end of one attempt's stream in a
+// single call, for `trace` to show under a failed attempt.
 package joblogs

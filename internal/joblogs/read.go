@@ -282,9 +282,13 @@ func (r *reader) send(attempt int, events []types.OutputLogEvent) error {
 	}
 	lines := make([]Line, len(events))
 	for i, e := range events {
-		lines[i] = Line{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Attempt: attempt, Message: aws.ToString(e.Message)}
+		lines[i] = line(attempt, e)
 	}
 	return r.emit(lines)
+}
+
+func line(attempt int, e types.OutputLogEvent) Line {
+	return Line{Time: time.UnixMilli(aws.ToInt64(e.Timestamp)).UTC(), Attempt: attempt, Message: aws.ToString(e.Message)}
 }
 
 // readErr treats a stream not there yet as empty: the awslogs driver

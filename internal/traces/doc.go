@@ -1,8 +1,10 @@
 // Package traces finds the X-Ray traces of an AWS Batch job, turns their
 // documents into a tree of spans, puts them next to the job's Batch
 // lifecycle, and draws both in the terminal: a header, one lifecycle track
-// per attempt, a waterfall on the same time axis, and a one-line service
-// map. For an array parent it draws a table of the children instead.
+// per attempt (a failed one with the last lines of its output), a waterfall
+// on the same time axis (or, where its spans would be too narrow there, on
+// each segment's own, labelled), and a one-line service map. For an array
+// parent it draws a table of the children instead.
 //
 // Lookup is the use case `trace` runs: describe the job, follow it until it
 // ends (within the wait), describe an array's children, count the traces to

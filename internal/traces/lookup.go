@@ -21,6 +21,8 @@ type View struct {
 	Job      jobs.Job
 	Traces   []*Trace
 	Children []ChildTrace
+	// Logs are the ends of the failed attempts' output.
+	Logs []AttemptLog
 }
 
 // ChildTrace is one child of an array job with its traces.
@@ -65,6 +67,10 @@ type LookupOptions struct {
 	Index *int
 	// Progress, when not nil, is told of each wait.
 	Progress Progress
+	// Logs, when not nil, reads the last LogLines lines of each failed
+	// attempt's output (see withLogs).
+	Logs     LogsAPI
+	LogLines int
 }
 
 // IndexError is an Index the job cannot have: it is no array job, or the
@@ -167,7 +173,7 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		return View{}, err
 	}
 	if o.Index == nil {
-		return v, nil
+		return withLogs(ctx, v, o)
 	}
 	// The index was checked against the size; a child Batch did not
 	// describe has no view.
@@ -175,7 +181,7 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 	if !ok {
 		return View{}, &jobs.NotFoundError{IDs: []string{j.ID + ":" + strconv.Itoa(*o.Index)}}
 	}
-	return child, nil
+	return withLogs(ctx, child, o)
 }
 
 // TraceID is the trace submit decided for the job: its batchxray:trace-id

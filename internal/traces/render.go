@@ -67,16 +67,18 @@ type renderer struct {
 	o            Options
 	w            int
 	labelW, barW int
-	// The time axis: t0 to t1, with [t0, tb) squeezed into the first k
-	// cells when the wait is long, then scale cells a second.
-	t0, tb, t1, scale float64
-	k                 int
+	// life is the lifecycle's time axis, ax the one bars are drawn on now:
+	// life, or a span axis of the segment being drawn.
+	life timeAxis
+	ax   *timeAxis
 	// now is the clock; openEnd is where unfinished spans end.
 	now, openEnd               float64
 	ok, failed, warn, running  paint
 	muted, accent, bold, plain paint
 	b                          strings.Builder
 	hidden                     int
+	// logs are the failed attempts' last lines, drawn under their rows.
+	logs []AttemptLog
 }
 
 // Render draws a view: the header, then for a job its lifecycle and

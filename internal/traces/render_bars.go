@@ -3,104 +3,10 @@ package traces
 import (
 	"math"
 	"strings"
-
-	"github.com/batchxray/batchxray/internal/jobs"
 )
-
-// axis sets the time origin and scale so that the lifecycle and every span
-// fit in the bar column. When the wait before anything ran dwarfs the run
-// (a job queued for minutes that ran for seconds), that wait is squeezed
-// into a few cells behind a break in the ruler, so the spans keep the room.
-func (r *renderer) axis(v View, tracks []Track) {
-	t0, t1 := math.Inf(1), math.Inf(-1)
-	first := math.Inf(1)
-	see := func(t float64) {
-		t0, t1 = min(t0, t), max(t1, t)
-	}
-	for _, t := range tracks {
-		see(seconds(t.Start()))
-		see(seconds(t.End()))
-		for _, ph := range t.Phases {
-			if ph.State == jobs.Starting || ph.State == jobs.Running {
-				first = min(first, seconds(ph.Start))
-			}
-		}
-	}
-	for _, tr := range v.Traces {
-		tr.Walk(func(s *Span, _ int) {
-			see(s.Start)
-			first = min(first, s.Start)
-			if s.InProgress {
-				see(max(r.openEnd, s.Start))
-			} else {
-				see(s.End)
-			}
-		})
-	}
-	if math.IsInf(t0, 0) {
-		t0, t1 = r.openEnd, r.openEnd
-	}
-	if t1-t0 < 0.001 {
-		t1 = t0 + 0.001
-	}
-	r.t0, r.tb, r.k = t0, t0, 0
-	if lead, rest := first-t0, t1-first; !math.IsInf(first, 0) && r.barW >= 30 && lead > 1.5*rest {
-		r.k = max(r.barW/8, 3)
-		r.tb = first - rest*0.05
-	}
-	r.scale = float64(r.barW-r.k) / (t1 - r.tb)
-	r.t1 = t1
-}
-
-// x is the bar column position of a time, in cells.
-func (r *renderer) x(t float64) float64 {
-	var v float64
-	if t < r.tb {
-		v = (t - r.t0) / (r.tb - r.t0) * float64(r.k)
-	} else {
-		v = float64(r.k) + (t-r.tb)*r.scale
-	}
-	return min(max(v, 0), float64(r.barW))
-}
 
 // blank is the space left of the bar column.
 func (r *renderer) blank() string { return strings.Repeat(" ", r.labelW+durW+2) }
-
-// ruler writes the tick labels, offsets from the job's submission, and the
-// ruler under them.
-func (r *renderer) ruler() {
-	ruler := []rune(strings.Repeat("─", r.barW))
-	labels := []rune(strings.Repeat(" ", r.barW))
-	next := 0
-	tick := func(v, step float64) {
-		pos := min(int(math.Round(r.x(r.t0+v))), r.barW-1)
-		ruler[pos] = '┬'
-		l := []rune(tickLabel(v, step, r.t1-r.t0))
-		at := pos
-		if at+len(l) > r.barW {
-			at = r.barW - len(l)
-		}
-		if at < next {
-			return
-		}
-		copy(labels[at:], l)
-		next = at + len(l) + 1
-	}
-	step := tickStep(r.t1-r.tb, max((r.barW-r.k)/8, 4))
-	from := 0.0
-	if r.k > 0 {
-		tick(0, step)
-		for c := 1; c < r.k; c++ {
-			ruler[c] = '┄'
-		}
-		from = math.Ceil((r.tb-r.t0)/step) * step
-	}
-	for v := from; v <= (r.t1-r.t0)*(1+1e-9); v += step {
-		tick(v, step)
-	}
-	r.line(piece{r.blank(), r.plain}, piece{string(labels), r.muted})
-	r.line(piece{r.blank(), r.plain}, piece{string(ruler), r.muted})
-}
 
 // row writes one row: a label of prefix, body and marks (only the body is
 // cut when the label is too long), a duration and a bar.

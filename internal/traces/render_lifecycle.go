@@ -67,6 +67,7 @@ func (r *renderer) lifecycle(tracks []Track) {
 		if t.Reason != "" && t.Outcome == OutcomeFailed {
 			r.line(piece{"   " + glyphMessage + " " + t.Reason, r.failed})
 		}
+		r.attemptLog(t.Attempt)
 	}
 	if len(tracks) > 0 && r.barW > 0 {
 		legend := glyphQueued + " queued  "

@@ -121,6 +121,54 @@ func retryJob() (jobs.Job, []*Trace) {
 	return j, []*Trace{one, two}
 }
 
+// shortRunView is the demo's job: queued 300 ms, ran 712 ms, and traced
+// 5 ms in submit's segment and 8.7 ms in the job's, which hangs under it.
+func shortRunView() View {
+	j := jobs.Job{
+		ID: "2f495275-b3ce-4c2a-b5d6-4ee5619530ca", Name: "batchxray", Queue: "demo-queue", Status: jobs.Succeeded,
+		CreatedAt: at(0), StartedAt: at(0.3), StoppedAt: at(1.012), MaxAttempts: 1,
+		Attempts: []jobs.Attempt{{StartedAt: at(0.3), StoppedAt: at(1.012), ExitCode: intp(0)}},
+	}
+	s := func(x float64) float64 { return seconds(at(x)) }
+	submit := Document{ID: "5000000000000001", Name: "batchxray submit", StartTime: s(-0.0002), EndTime: s(0.0048),
+		Subsegments: []Document{{ID: "5000000000000002", Name: "Batch", Namespace: "aws", StartTime: s(0.0008), EndTime: s(0.0044),
+			AWS: map[string]any{"operation": "SubmitJob"}, HTTP: &HTTP{Response: &HTTPResponse{Status: 200}}}}}
+	job := Document{ID: "6000000000000001", ParentID: "5000000000000001", Name: "BatchJob", StartTime: s(1.0011), EndTime: s(1.0098),
+		Annotations: map[string]any{"job_id": j.ID, "attempt": float64(1)},
+		Subsegments: []Document{
+			{ID: "6000000000000002", Name: "fetch", StartTime: s(1.0013), EndTime: s(1.0030), Subsegments: []Document{
+				{ID: "6000000000000003", Name: "127.0.0.1:37157", Namespace: "remote", StartTime: s(1.0013), EndTime: s(1.0030),
+					HTTP: &HTTP{Request: &HTTPRequest{Method: "GET"}, Response: &HTTPResponse{Status: 200}}},
+			}},
+			{ID: "6000000000000004", Name: "upload", StartTime: s(1.0031), EndTime: s(1.0067), Subsegments: []Document{
+				{ID: "6000000000000005", Name: "S3", Namespace: "aws", StartTime: s(1.0032), EndTime: s(1.0067),
+					AWS: map[string]any{"operation": "PutObject"}, HTTP: &HTTP{Response: &HTTPResponse{Status: 200}}},
+			}},
+		}}
+	return View{Job: j, Traces: []*Trace{NewTrace("1-6b0f4da7-693b2441ea9cd6ff7d4be72a", []Document{submit, job})}}
+}
+
+// longRunView is the reverse: queued 300 ms, ran a minute, traced all of
+// it, so the spans keep the lifecycle's axis.
+func longRunView() View {
+	j := jobs.Job{
+		ID: "7a7a7a7a-0000-4000-8000-000000000001", Name: "crunch", Queue: "demo-queue", Status: jobs.Succeeded,
+		CreatedAt: at(0), StartedAt: at(0.3), StoppedAt: at(60.3), MaxAttempts: 1,
+		Attempts: []jobs.Attempt{{StartedAt: at(0.3), StoppedAt: at(60.3), ExitCode: intp(0)}},
+	}
+	s := func(x float64) float64 { return seconds(at(x)) }
+	job := Document{ID: "7000000000000001", Name: "BatchJob", StartTime: s(0.6), EndTime: s(60.1),
+		Annotations: map[string]any{"job_id": j.ID, "attempt": float64(1)},
+		Subsegments: []Document{
+			{ID: "7000000000000002", Name: "S3", Namespace: "aws", StartTime: s(0.7), EndTime: s(2.1),
+				AWS: map[string]any{"operation": "GetObject"}, HTTP: &HTTP{Response: &HTTPResponse{Status: 200}}},
+			{ID: "7000000000000003", Name: "crunch", StartTime: s(2.1), EndTime: s(58.2)},
+			{ID: "7000000000000004", Name: "S3", Namespace: "aws", StartTime: s(58.2), EndTime: s(60),
+				AWS: map[string]any{"operation": "PutObject"}, HTTP: &HTTP{Response: &HTTPResponse{Status: 200}}},
+		}}
+	return View{Job: j, Traces: []*Trace{NewTrace("1-6b0f4da8-aaaaaaaaaaaaaaaaaaaaaaaa", []Document{job})}}
+}
+
 // arrayView is an array parent of eight children in every state.
 func arrayView() View {
 	parent := jobs.Job{
@@ -186,6 +234,11 @@ func TestRenderGolden(t *testing.T) {
 		t.Fatal("ChildView(2) found no child")
 	}
 	child2.Job.CreatedAt = at(0)
+	retryLogs := retry
+	retryLogs.Logs = []AttemptLog{{Attempt: 1, Lines: []string{
+		"importing 1,204 rows", "row 1187:\tbad date \"2026-13-01\"", "\x1b[31mERROR\x1b[0m import failed\r\n"}}}
+	child2Denied := child2
+	child2Denied.Logs = []AttemptLog{{Attempt: 1, Unreadable: "no permission to read it (logs:GetLogEvents)"}}
 	tests := []struct {
 		name string
 		v    View
@@ -205,6 +258,15 @@ func TestRenderGolden(t *testing.T) {
 		{"array-80", arrayView(), Options{Width: 80}},
 		{"array-80-color", arrayView(), Options{Width: 80, Color: true}},
 		{"array-child-2", child2, Options{Width: 80}},
+		{"short-run-80", shortRunView(), Options{Width: 80}},
+		{"short-run-80-color", shortRunView(), Options{Width: 80, Color: true}},
+		{"short-run-60", shortRunView(), Options{Width: 60}},
+		{"short-run-160", shortRunView(), Options{Width: 160}},
+		{"long-run-80", longRunView(), Options{Width: 80}},
+		{"retry-logs-100", retryLogs, Options{Width: 100}},
+		{"retry-logs-100-color", retryLogs, Options{Width: 100, Color: true}},
+		{"retry-logs-50", retryLogs, Options{Width: 50}},
+		{"array-child-2-log-denied", child2Denied, Options{Width: 80}},
 		{"running-no-trace", View{Job: jobs.Job{ID: "r1", Name: "warming-up", Status: jobs.Runnable, CreatedAt: at(0)}}, Options{Width: 80}},
 	}
 	for _, tt := range tests {

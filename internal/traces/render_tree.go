@@ -21,9 +21,10 @@ func (r *renderer) waterfall(v View) {
 		r.openEnd = seconds(v.Job.End(r.o.Now))
 	}
 	r.axis(v, tracks)
+	r.logs = v.Logs
 	r.b.WriteByte('\n')
 	if r.barW > 0 {
-		r.ruler()
+		r.ruler("")
 	}
 	r.lifecycle(tracks)
 	var roots []*Span
@@ -31,7 +32,7 @@ func (r *renderer) waterfall(v View) {
 		roots = append(roots, t.Roots...)
 	}
 	sortSpans(roots)
-	w := &walker{r: r}
+	w := &walker{r: r, axes: r.spanAxes(roots)}
 	if r.o.ErrorsOnly {
 		w.failing = map[*Span]bool{}
 		for _, s := range roots {
@@ -68,6 +69,9 @@ func (r *renderer) notes(v View) {
 type walker struct {
 	r       *renderer
 	failing map[*Span]bool
+	// axes are the spans' own axes, when they do not share the
+	// lifecycle's.
+	axes map[*Span]*timeAxis
 }
 
 func (w *walker) markFailing(s *Span) bool {
@@ -175,6 +179,7 @@ func (w *walker) level(spans []*Span, depth int, indent string, root bool) {
 			}
 		}
 		if it.group != nil {
+			w.r.useAxis(w.axes[it.group[0]], indent, root)
 			w.groupRow(it.group, prefix, next)
 			for _, s := range it.group {
 				w.r.hidden += countSpans(s) - 1
@@ -182,6 +187,7 @@ func (w *walker) level(spans []*Span, depth int, indent string, root bool) {
 			continue
 		}
 		s := it.span
+		w.r.useAxis(w.axes[s], indent, root)
 		w.spanRow(s, prefix, next, depth)
 		if d := w.r.o.Depth; d > 0 && depth >= d {
 			for _, c := range s.Children {

@@ -38,6 +38,8 @@ func CheckOptions(lo LookupOptions, o Options) error {
 		return &OptionError{"min-duration", o.MinDuration.String(), "must not be negative"}
 	case lo.Index != nil && *lo.Index < 0:
 		return &OptionError{"index", strconv.Itoa(*lo.Index), "array indexes start at 0"}
+	case lo.LogLines < 0 || lo.LogLines > MaxLogLines:
+		return &OptionError{"log-lines", strconv.Itoa(lo.LogLines), fmt.Sprintf("must be 0 (none) to %d", MaxLogLines)}
 	}
 	return nil
 }
