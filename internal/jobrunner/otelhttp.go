@@ -21,7 +21,10 @@ import (
 // server.address, which names nothing); url.full loses its query, which
 // the X-Ray SDK never sends (a presigned URL's query is a credential); and
 // the connection's phases become the same connect, dns, dial, tls, request
-// and response children xray.Client makes from httptrace.
+// and response children xray.Client makes from httptrace. They are kept
+// rather than dropped on the X-Ray side: the default path stays as it is,
+// and they are what tells a slow origin (response) from a slow network
+// (connect, dial, tls) in a job that fetches.
 type httpDetails struct {
 	base http.RoundTripper
 	tr   oteltrace.Tracer
