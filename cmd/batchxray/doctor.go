@@ -22,9 +22,11 @@ func newDoctorCmd(f *factory, runF func(context.Context, *doctorOptions) error) 
 		Use:   "doctor",
 		Short: "Check what the account and the stack need, one line each.",
 		Long: `Check the credentials and region, Batch's service-linked role, the network,
-the stack's resources and their states, and where X-Ray sends traces (and,
-with Transaction Search, how many it indexes). Each check is one line, ✓ or
-✗ with what to do. Exit 0 when every check passes, 1 otherwise. It changes
+the stack's resources and their states, the stack's tracing agent and
+tracer, and where X-Ray sends traces (and, with Transaction Search, how many
+it indexes). Each check is one line, ✓ or ✗ with what to do; ! is a passing
+check with a warning, such as the X-Ray daemon's and SDK's end of support
+(2027-02-25). Exit 0 when every check passes, 1 otherwise. It changes
 nothing.`,
 		Example: `  batchxray doctor
   batchxray doctor --stack team-a --output json | jq '.checks[] | select(.ok | not)'`,
@@ -62,7 +64,10 @@ func runDoctor(ctx context.Context, opts *doctorOptions) error {
 		s := ui.NewStyles(io.Out, io.ColorEnabled())
 		for _, c := range r.Checks {
 			line := s.OK.Render(ui.GlyphOK) + " " + c.Name + ": " + c.Detail
-			if !c.OK {
+			switch {
+			case c.OK && c.Warning != "":
+				line = s.Warn.Render(ui.GlyphWarn) + " " + c.Name + ": " + c.Detail + ": " + c.Warning
+			case !c.OK:
 				line = s.Failed.Render(ui.GlyphFailed) + " " + c.Name + ": " + c.Detail
 				if c.Fix != "" {
 					line += ": " + c.Fix

@@ -37,6 +37,9 @@ func TestDoctor(t *testing.T) {
 	if strings.Contains(out.String(), "✗") || !strings.Contains(out.String(), "✓ compute environment cli-ce: VALID, ENABLED") {
 		t.Errorf("doctor after up printed:\n%s", out)
 	}
+	if !strings.Contains(out.String(), "\n! tracing: agent xray-daemon (launch template cli-xray version 1), tracer xray (job definition cli-job:1): the X-Ray daemon and the X-Ray SDK reach AWS's end of support on 2027-02-25: run `batchxray up --agent cloudwatch --tracer otel`") {
+		t.Errorf("doctor after up names no tracing, or no end of support:\n%s", out)
+	}
 	f, out, _ = stackFactory(cfg, false, "")
 	f.Globals.Output = outputJSON
 	if err := runDoctor(ctx, &doctorOptions{f: f}); err != nil {
@@ -45,5 +48,14 @@ func TestDoctor(t *testing.T) {
 	var r doctor.Report
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil || !r.OK || r.Stack != "cli" || len(r.Checks) < 7 {
 		t.Errorf("doctor --output json: %v\n%s", err, out)
+	}
+	var tracing *doctor.Check
+	for i, c := range r.Checks {
+		if c.Name == "tracing" {
+			tracing = &r.Checks[i]
+		}
+	}
+	if tracing == nil || tracing.Agent != "xray-daemon" || tracing.Tracer != "xray" || tracing.EndOfSupport != "2027-02-25" || tracing.Warning == "" {
+		t.Errorf("doctor --output json tracing check: %+v", tracing)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -25,6 +26,16 @@ type Check struct {
 	Detail string `json:"detail"`
 	// Fix says what to do when the check failed.
 	Fix string `json:"fix,omitempty"`
+	// Warning is a passing check's caveat and what to do about it, such as
+	// a tracing component nearing its end of support.
+	Warning string `json:"warning,omitempty"`
+	// Agent and Tracer name the stack's tracing agent (xray-daemon,
+	// cloudwatch) and job tracer (xray, otel), on the tracing check only;
+	// EndOfSupport is the date either of them stops being supported, if
+	// one does.
+	Agent        string `json:"agent,omitempty"`
+	Tracer       string `json:"tracer,omitempty"`
+	EndOfSupport string `json:"endOfSupport,omitempty"`
 }
 
 // Report is every check, in the order run.
@@ -154,7 +165,8 @@ func stackChecks(ctx context.Context, cfg aws.Config, stack, account string) []C
 		c.Detail += "; missing: " + strings.Join(missing, ", ")
 		c.Fix = "run `batchxray up`"
 	}
-	return append([]Check{c}, states...)
+	checks := append([]Check{c}, states...)
+	return append(checks, tracing(ctx, tracingClients{Client: ec2.NewFromConfig(cfg), batch: batch.NewFromConfig(cfg)}, names)...)
 }
 
 // traceDestination is where X-Ray sends segments and, for CloudWatch Logs

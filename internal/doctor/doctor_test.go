@@ -82,3 +82,48 @@ func TestDoctorWithoutTheTraceDestination(t *testing.T) {
 		t.Errorf("trace destination check: %+v", c)
 	}
 }
+
+// doctor names the agent and tracer up recorded: after a default up the X-Ray
+// daemon and SDK, passing with the end of support and the way off them;
+// after up --agent cloudwatch --tracer otel those, with no warning. Before
+// up there is nothing to name.
+func TestDoctorNamesTheTracing(t *testing.T) {
+	_, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+	ctx := context.Background()
+	if c, ok := byName(doctor.Run(ctx, cfg, "trc"))["tracing"]; ok {
+		t.Errorf("tracing check before up: %+v", c)
+	}
+	names, err := provision.NamesFor("trc", "000000000000", cfg.Region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := provision.New(cfg, names, provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}})
+	spec := provision.Spec{Partition: "aws", Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: 4, JobVCPUs: 1,
+		JobMemoryMiB: 512, JobTimeout: time.Hour, LogRetentionDays: 30, Image: "example.com/job:1"}
+	tests := []struct {
+		agent, tracer          string
+		wantAgent, wantTracer  string
+		wantDetail, wantEndsAt string
+	}{
+		{"", "", "xray-daemon", "xray", "agent xray-daemon (launch template trc-xray version 1), tracer xray (job definition trc-job:1)", doctor.EndOfSupport},
+		{"cloudwatch", "otel", "cloudwatch", "otel", "agent cloudwatch (launch template trc-xray version 2), tracer otel (job definition trc-job:2)", ""},
+	}
+	for _, tt := range tests {
+		spec.Agent, spec.Tracer = tt.agent, tt.tracer
+		if _, err := p.Up(ctx, spec, false); err != nil {
+			t.Fatal(err)
+		}
+		r := doctor.Run(ctx, cfg, "trc")
+		c, ok := byName(r)["tracing"]
+		if !ok || !r.OK {
+			t.Fatalf("up --agent %q --tracer %q: no tracing check, or a failed one: %+v", tt.agent, tt.tracer, r.Checks)
+		}
+		if !c.OK || c.Agent != tt.wantAgent || c.Tracer != tt.wantTracer || c.Detail != tt.wantDetail || c.EndOfSupport != tt.wantEndsAt {
+			t.Errorf("up --agent %q --tracer %q: tracing check %+v", tt.agent, tt.tracer, c)
+		}
+		if hasWarning := c.Warning != ""; hasWarning != (tt.wantEndsAt != "") ||
+			hasWarning && (!strings.Contains(c.Warning, "2027-02-25") || !strings.Contains(c.Warning, "batchxray up --agent cloudwatch --tracer otel")) {
+			t.Errorf("up --agent %q --tracer %q: warning %q", tt.agent, tt.tracer, c.Warning)
+		}
+	}
+}

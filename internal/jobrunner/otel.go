@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	//nolint:staticcheck // marked deprecated upstream with no successor for aws-sdk-go-v2; the design asks for the contrib AWS instrumentation
-	"go.opentelemetry.io/contrib/instrumentation/github.com/aws/aws-sdk-go-v2/otelaws"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/contrib/propagators/aws/xray"
 	"go.opentelemetry.io/otel"
@@ -139,7 +137,11 @@ func (t *otelTracer) HTTPClient(base *http.Client) *http.Client {
 		base = http.DefaultClient
 	}
 	c := *base
-	c.Transport = otelhttp.NewTransport(base.Transport,
+	rt := base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	c.Transport = otelhttp.NewTransport(httpDetails{base: rt, tr: t.tr},
 		otelhttp.WithTracerProvider(t.tp),
 		otelhttp.WithPropagators(t.prop),
 	)
@@ -147,7 +149,7 @@ func (t *otelTracer) HTTPClient(base *http.Client) *http.Client {
 }
 
 func (t *otelTracer) InstrumentAWS(cfg *aws.Config) {
-	otelaws.AppendMiddlewares(&cfg.APIOptions, otelaws.WithTracerProvider(t.tp))
+	cfg.APIOptions = append(cfg.APIOptions, awsCallSpans{tr: t.tr, prop: t.prop}.add)
 }
 
 // flush exports whatever is left and stops the exporter. A failure is one

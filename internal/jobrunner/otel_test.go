@@ -148,7 +148,7 @@ func TestOTelSampleWork(t *testing.T) {
 	t.Cleanup(s3.Close)
 	o := otelOptions(d, rcv, batchEnv...)
 	o.JobName = "nightly"
-	o.URLs = []string{origin.URL + "/ok/page"}
+	o.URLs = []string{origin.URL + "/ok/page?X-Amz-Signature=secret"}
 	o.Bucket = "stack-bucket"
 	o.AWSConfig = s3Config(t, s3.URL)
 	if err := Run(context.Background(), o); err != nil {
@@ -193,9 +193,33 @@ func TestOTelSampleWork(t *testing.T) {
 	fetch, upload := rcv.named("fetch")[0], rcv.named("upload")[0]
 	if kids := rcv.children(fetch); len(kids) != 1 || kids[0].Kind != tracepb.Span_SPAN_KIND_CLIENT || attr(kids[0], "http.response.status_code").GetIntValue() != 200 {
 		t.Errorf("fetch's children %v, want otelhttp's client span with status 200", kids)
+	} else {
+		// What the mapping names the call by, and the URL as the X-Ray SDK
+		// records it.
+		get := kids[0]
+		if h, u := attr(get, "http.host").GetStringValue(), attr(get, "url.full").GetStringValue(); h != hostOf(t, origin.URL) || u != origin.URL+"/ok/page" {
+			t.Errorf("http.host %q url.full %q, want %q and the URL", h, u, hostOf(t, origin.URL))
+		}
+		var phases []string
+		for _, c := range rcv.children(get) {
+			phases = append(phases, c.Name)
+		}
+		slices.Sort(phases)
+		if !slices.Equal(phases, []string{"connect", "request", "response"}) {
+			t.Errorf("the call's children %v, want connect, request and response as xray.Client makes them", phases)
+		}
 	}
-	if kids := rcv.children(upload); len(kids) != 1 || kids[0].Name != "S3.PutObject" {
-		t.Errorf("upload's children %v, want otelaws's S3.PutObject", kids)
+	kids := rcv.children(upload)
+	if len(kids) != 1 || kids[0].Name != "S3.PutObject" || kids[0].Kind != tracepb.Span_SPAN_KIND_CLIENT {
+		t.Fatalf("upload's children %v, want the S3.PutObject client span", kids)
+	}
+	for k, want := range map[string]string{"rpc.system": "aws-api", "rpc.service": "S3", "rpc.method": "PutObject", "aws.region": "us-east-1", "aws.s3.bucket": "stack-bucket"} {
+		if got := attr(kids[0], k).GetStringValue(); got != want {
+			t.Errorf("S3.PutObject's %s = %q, want %q", k, got, want)
+		}
+	}
+	if got := attr(kids[0], "http.response.status_code").GetIntValue(); got != 200 {
+		t.Errorf("S3.PutObject's status %d, want 200", got)
 	}
 	if got := attr(upload, "batchxray.bucket").GetStringValue(); got != "stack-bucket" {
 		t.Errorf("upload's batchxray.bucket = %q", got)

@@ -85,7 +85,7 @@ func jobSpans() *coltracepb.ExportTraceServiceRequest {
 				str("rpc.system", "aws-api"), str("rpc.service", "S3"), str("rpc.method", "PutObject"), str("aws.s3.bucket", "out"),
 				num("http.response.status_code", 200)),
 			span("e000000000000004", "e000000000000002", "GET", tracepb.Span_SPAN_KIND_CLIENT, 1.2, 1.9,
-				str("http.request.method", "GET"), str("url.full", "http://example.com/data"), str("server.address", "example.com"),
+				str("http.request.method", "GET"), str("url.full", "http://example.com/data"), str("http.host", "example.com"),
 				num("http.response.status_code", 503)),
 		}}},
 	}}}
@@ -178,14 +178,17 @@ func checkJobTrace(t *testing.T, c *xray.Client) {
 					{Name: "example.com", ID: "e000000000000004", ParentID: "e000000000000002", Namespace: "remote", Fault: true,
 						HTTP: map[string]map[string]any{"request": {"method": "GET", "url": "http://example.com/data"}, "response": {"status": 503.0}}},
 				}},
+				// The mapping names no S3 attribute: the bucket stays metadata,
+				// with rpc.system and rpc.service, which it reads but keeps.
 				{Name: "S3", ID: "e000000000000003", ParentID: "e000000000000001", Namespace: "aws",
-					AWS:  map[string]any{"operation": "PutObject", "bucket_name": "out"},
-					HTTP: map[string]map[string]any{"response": {"status": 200.0}}},
+					Metadata: map[string]map[string]any{"default": {"aws.s3.bucket": "out", "rpc.service": "S3", "rpc.system": "aws-api"}},
+					AWS:      map[string]any{"operation": "PutObject"},
+					HTTP:     map[string]map[string]any{"response": {"status": 200.0}}},
 			}},
 		{Name: "example.com", ParentID: "e000000000000004", Inferred: true, Fault: true,
 			HTTP: map[string]map[string]any{"request": {"method": "GET", "url": "http://example.com/data"}, "response": {"status": 503.0}}},
 		{Name: "S3", ParentID: "e000000000000003", Inferred: true, Origin: "AWS::S3::Bucket",
-			AWS:  map[string]any{"operation": "PutObject", "bucket_name": "out"},
+			AWS:  map[string]any{"operation": "PutObject"},
 			HTTP: map[string]map[string]any{"response": {"status": 200.0}}},
 	}
 	for i := range segs {

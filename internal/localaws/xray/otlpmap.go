@@ -70,15 +70,20 @@ func takeString(attrs map[string]any, keys ...string) string {
 }
 
 // spanToSegment converts one OpenTelemetry span into an X-Ray segment
-// document by AWS's OpenTelemetry-to-X-Ray mapping:
-//   - a SERVER or CONSUMER span, or one without a parent, is a segment
-//     named by the resource's service.name; other spans are subsegments
-//     (type subsegment, parent_id the parent span) named by the span;
+// document by AWS's OpenTelemetry-to-X-Ray mapping, as the CloudWatch agent
+// and the ADOT collector apply it (their awsxray exporter):
+//   - a SERVER span, or one without a parent, is a segment; any other span
+//     is a subsegment (type subsegment, parent_id the parent span);
 //   - the trace ID's 32 hex digits are 1-<first 8>-<other 24>;
-//   - a CLIENT span calling an AWS API (rpc.system aws-api) is namespace aws,
-//     named by rpc.service, with aws.operation and the resource it names;
-//     another CLIENT or PRODUCER span with HTTP attributes is namespace
-//     remote;
+//   - the name is the first of: peer.service; aws.service; for a SERVER
+//     span the resource's service.name; rpc.service; http.host;
+//     net.peer.name; else the span's name with the characters X-Ray
+//     refuses removed. Newer names (server.address) fill http but never
+//     name the segment: the mapping reads the old conventions only;
+//   - rpc.system aws-api or an aws.service attribute makes the namespace
+//     aws, with aws.operation (else rpc.method), aws.region, aws.request_id
+//     and the queue and table it names in aws; any other CLIENT span is
+//     namespace remote;
 //   - HTTP attributes (old and new semantic conventions) fill http;
 //   - an HTTP status 429 is throttle and error, other 4xx error, 5xx
 //     fault; otherwise an ERROR status is fault;
@@ -103,18 +108,15 @@ func spanToSegment(sp *tracepb.Span, resource map[string]any) ([]byte, error) {
 	if hasParent {
 		doc["parent_id"] = hex.EncodeToString(sp.ParentSpanId)
 	}
-	attrs := attributes(sp.Attributes)
 	kind := sp.Kind
-	segment := kind == tracepb.Span_SPAN_KIND_SERVER || kind == tracepb.Span_SPAN_KIND_CONSUMER || !hasParent
-
-	name := sp.Name
-	if segment {
-		if svc, _ := resource["service.name"].(string); svc != "" {
-			name = svc
-		}
-	} else {
+	if kind != tracepb.Span_SPAN_KIND_SERVER && hasParent {
 		doc["type"] = "subsegment"
 	}
+	// The name and namespace come from the attributes as sent; the fields
+	// below take theirs out of attrs, so that they are not metadata too.
+	sent := attributes(sp.Attributes)
+	attrs := attributes(sp.Attributes)
+	name, namespace := segmentNameOf(sp, sent, resource)
 
 	// HTTP.
 	req, resp := map[string]any{}, map[string]any{}
@@ -157,41 +159,34 @@ func spanToSegment(sp *tracepb.Span, resource map[string]any) ([]byte, error) {
 		doc["http"] = h
 	}
 
-	// Calls to AWS and remote services.
-	client := kind == tracepb.Span_SPAN_KIND_CLIENT || kind == tracepb.Span_SPAN_KIND_PRODUCER
-	if rpc, _ := attrs["rpc.system"].(string); client && rpc == "aws-api" {
-		delete(attrs, "rpc.system")
-		doc["namespace"] = "aws"
-		if svc := takeString(attrs, "rpc.service"); svc != "" {
-			name = svc
-		}
-		a := map[string]any{}
-		if op := takeString(attrs, "rpc.method"); op != "" {
-			a["operation"] = op
-		}
-		if id := takeString(attrs, "aws.request_id"); id != "" {
-			a["request_id"] = id
-		}
-		if r := takeString(attrs, "aws.region", "cloud.region"); r != "" {
-			a["region"] = r
-		}
-		if tables, ok := take(attrs, "aws.dynamodb.table_names").([]any); ok && len(tables) > 0 {
-			a["table_name"] = tables[0]
-		}
-		if b := takeString(attrs, "aws.s3.bucket"); b != "" {
-			a["bucket_name"] = b
-		}
-		if q := takeString(attrs, "aws.sqs.queue_url"); q != "" {
-			a["queue_url"] = q
-		}
-		doc["aws"] = a
-	} else if client && doc["http"] != nil {
-		doc["namespace"] = "remote"
-		if host != "" {
-			name = host
-		}
+	// Calls to AWS: the fields the mapping reads, wherever the span names
+	// them.
+	a := map[string]any{}
+	if op := takeString(attrs, "aws.operation", "rpc.method"); op != "" {
+		a["operation"] = op
 	}
-	doc["name"] = segmentName(name)
+	if id := takeString(attrs, "aws.request_id", "aws.requestId"); id != "" {
+		a["request_id"] = id
+	}
+	if r := takeString(attrs, "aws.region"); r != "" {
+		a["region"] = r
+	}
+	if q := takeString(attrs, "messaging.url", "aws.queue_url", "aws.queueUrl"); q != "" {
+		a["queue_url"] = q
+	}
+	if t := takeString(attrs, "aws.table_name", "aws.tableName"); t != "" {
+		a["table_name"] = t
+	}
+	if tables, ok := take(attrs, "aws.dynamodb.table_names").([]any); ok && len(tables) == 1 {
+		a["table_name"] = tables[0]
+	}
+	if len(a) > 0 {
+		doc["aws"] = a
+	}
+	if namespace != "" {
+		doc["namespace"] = namespace
+	}
+	doc["name"] = name
 
 	// Status.
 	switch {
@@ -252,20 +247,51 @@ func sanitizeAnnotationKey(k string) string {
 	}, k)
 }
 
-// segmentName makes a span name a valid segment name: characters X-Ray
-// refuses become _, and it is cut at 200 characters.
-func segmentName(name string) string {
-	if name == "" {
-		name = "unnamed"
+// segmentNameOf picks a span's segment name and namespace by the
+// mapping's order (see spanToSegment) from the span's attributes as sent.
+func segmentNameOf(sp *tracepb.Span, attrs, resource map[string]any) (name, namespace string) {
+	str := func(k string) string { s, _ := attrs[k].(string); return s }
+	if rpc := str("rpc.system"); rpc == "aws-api" {
+		namespace = "aws"
 	}
+	name = str("peer.service")
+	if name == "" {
+		if name = str("aws.service"); name != "" {
+			namespace = "aws"
+		}
+	}
+	if name == "" && sp.Kind == tracepb.Span_SPAN_KIND_SERVER {
+		name, _ = resource["service.name"].(string)
+	}
+	for _, k := range []string{"rpc.service", "http.host", "net.peer.name"} {
+		if name == "" {
+			name = str(k)
+		}
+	}
+	if name == "" {
+		name = fixSegmentName(sp.Name)
+	}
+	if namespace == "" && sp.Kind == tracepb.Span_SPAN_KIND_CLIENT {
+		namespace = "remote"
+	}
+	return name, namespace
+}
+
+// fixSegmentName makes a span name a valid segment name: characters X-Ray
+// refuses are removed, it is cut at 200 characters, and a name left empty
+// is "span".
+func fixSegmentName(name string) string {
 	out := []rune(strings.Map(func(r rune) rune {
 		if validName(string(r)) {
 			return r
 		}
-		return '_'
+		return -1
 	}, name))
 	if len(out) > 200 {
 		out = out[:200]
+	}
+	if len(out) == 0 {
+		return "span"
 	}
 	return string(out)
 }
