@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"sync"
 	"time"
+
+	"github.com/batchxray/batchxray/internal/traces"
 )
 
 //go:embed report.html.tmpl
@@ -16,7 +18,7 @@ var pageSource string
 // this package, and few write HTML.
 var page = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"seconds": Seconds,
+		"seconds": traces.FormatSeconds,
 		"plural":  plural,
 		"pct":     func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
@@ -121,7 +123,7 @@ func layout(in Input, now time.Time) (timeline, pageJSON) {
 	tl := timeline{Width: timelineWidth, Row: row, Height: row*float64(len(in.Jobs)) + 20, Span: span}
 	tl.Pixels = min(14*float64(len(in.Jobs)), 1400) + 20
 	for _, t := range ticks(span) {
-		tl.Ticks = append(tl.Ticks, tick{X: x(t), Label: Seconds(t)})
+		tl.Ticks = append(tl.Ticks, tick{X: x(t), Label: traces.FormatSeconds(t)})
 	}
 	byJob := map[string][]Trace{}
 	for _, t := range in.Traces {

@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
@@ -110,14 +111,14 @@ func (r *renderer) distribution(title, note string, d Distribution) {
 		r.line("  none")
 		return
 	}
-	r.line("  count %d   p50 %s   p95 %s   max %s", d.Count, Seconds(d.P50Seconds), Seconds(d.P95Seconds), Seconds(d.MaxSeconds))
+	r.line("  count %d   p50 %s   p95 %s   max %s", d.Count, traces.FormatSeconds(d.P50Seconds), traces.FormatSeconds(d.P95Seconds), traces.FormatSeconds(d.MaxSeconds))
 	most := 0
 	for _, b := range d.Histogram {
 		most = max(most, b.Count)
 	}
 	barW := max(r.width-26, 4)
 	for _, b := range d.Histogram {
-		edge := fmt.Sprintf("%s–%s", Seconds(b.FromSeconds), Seconds(b.ToSeconds))
+		edge := fmt.Sprintf("%s–%s", traces.FormatSeconds(b.FromSeconds), traces.FormatSeconds(b.ToSeconds))
 		r.line("  %13s %7d %s", edge, b.Count, r.st.Running.Render(bar(b.Count, most, barW)))
 	}
 }
@@ -169,11 +170,11 @@ func (r *renderer) subsegments(f Figures) {
 		var row string
 		if wide {
 			row = fmt.Sprintf("%s %7d %6s %6s %6s %6s %5.1f%% %5s %5s %5s", name, s.Count,
-				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), Seconds(s.TotalSeconds), 100*s.Share,
+				traces.FormatSeconds(s.P50Seconds), traces.FormatSeconds(s.P95Seconds), traces.FormatSeconds(s.MaxSeconds), traces.FormatSeconds(s.TotalSeconds), 100*s.Share,
 				count(s.Errors), count(s.Faults), count(s.Throttles))
 		} else {
 			row = fmt.Sprintf("%s %7d %6s %6s %6s %5.1f%% %8s", name, s.Count,
-				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), 100*s.Share,
+				traces.FormatSeconds(s.P50Seconds), traces.FormatSeconds(s.P95Seconds), traces.FormatSeconds(s.MaxSeconds), 100*s.Share,
 				fmt.Sprintf("%d/%d/%d", s.Errors, s.Faults, s.Throttles))
 		}
 		if s.Errors+s.Faults+s.Throttles > 0 {
@@ -198,7 +199,7 @@ func (r *renderer) slowest(js []SlowJob) {
 	for _, j := range js {
 		glyph, style := r.statusStyle(j.Status)
 		name := ansi.Truncate(j.Name, nameW, "…")
-		row := fmt.Sprintf("  %6s %6s %3d  %s  %s", Seconds(j.RunSeconds), Seconds(j.QueueSeconds), j.Attempts,
+		row := fmt.Sprintf("  %6s %6s %3d  %s  %s", traces.FormatSeconds(j.RunSeconds), traces.FormatSeconds(j.QueueSeconds), j.Attempts,
 			style.Render(fmt.Sprintf("%s %-9s", glyph, j.Status)), name+strings.Repeat(" ", nameW-ansi.StringWidth(name)))
 		// The command is what the user copies: never cut, so on a narrow
 		// terminal it goes on a line of its own.
@@ -238,27 +239,4 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// Seconds writes a duration in seconds in at most six cells, with the
-// precision a reader needs at that size.
-func Seconds(s float64) string {
-	switch {
-	case s <= 0:
-		return "0s"
-	case s < 0.00995:
-		return fmt.Sprintf("%.1fms", s*1000)
-	case s < 0.9995:
-		return fmt.Sprintf("%.0fms", s*1000)
-	case s < 9.995:
-		return fmt.Sprintf("%.2fs", s)
-	case s < 59.95:
-		return fmt.Sprintf("%.1fs", s)
-	case s < 3600:
-		m := int(math.Round(s))
-		return fmt.Sprintf("%dm%02ds", m/60, m%60)
-	default:
-		m := int(math.Round(s / 60))
-		return fmt.Sprintf("%dh%02dm", m/60, m%60)
-	}
 }
