@@ -14,6 +14,8 @@ import (
 	btypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/batchxray/batchxray/internal/events"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -76,6 +78,11 @@ type Gatherer struct {
 	Clock clockwork.Clock
 	// Concurrency bounds the calls in flight (DefaultConcurrency if 0).
 	Concurrency int
+	// Logs and EventsGroup, when set, are where the stack records its
+	// jobs' events (events.GroupFor): the jobs' transitions, and the jobs
+	// Batch no longer returns, are read from there.
+	Logs        events.LogsAPI
+	EventsGroup string
 	// Progress, when set, is told each step.
 	Progress Progress
 	// searchEach overrides perJobSearch in tests.
@@ -107,6 +114,9 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 		if keep(req, j) {
 			in.Jobs = append(in.Jobs, j)
 		}
+	}
+	if err := g.withEvents(ctx, req, &in); err != nil {
+		return Input{}, err
 	}
 	slices.SortFunc(in.Jobs, func(a, b Job) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {

@@ -32,7 +32,7 @@ func Render(f Figures, o Options) string {
 	r := &renderer{w: &b, width: max(o.Width, MinWidth), st: ui.NewStyles(io.Discard, o.Color)}
 	r.header(f)
 	r.outcomes(f)
-	r.distribution("Queue wait", "from creation to the first attempt's start", f.QueueWait)
+	r.distribution("Queue wait", f.Source.queueNote(f.Jobs), f.QueueWait)
 	r.distribution("Run time", "the attempts' running time, per job", f.RunTime)
 	r.attempts(f.Attempts)
 	r.failures(f.Failures)
@@ -72,6 +72,41 @@ func (r *renderer) header(f Figures) {
 		r.line("%s", r.st.Muted.Render(fmt.Sprintf("jobs created %s to %s",
 			f.From.UTC().Format("2006-01-02 15:04"), f.To.UTC().Format("2006-01-02 15:04 MST"))))
 	}
+	if line := f.Source.describe(f.Jobs); line != "" {
+		r.line("%s", r.st.Muted.Render(line))
+	}
+}
+
+// describe is the line that says where the job figures came from; "" when
+// no events group was asked about.
+func (s Source) describe(jobs int) string {
+	switch {
+	case s.EventsGroup == "":
+		return ""
+	case s.Unread != "":
+		return "states from DescribeJobs (" + s.Unread + ")"
+	case s.FromEvents == 0:
+		return "states from DescribeJobs: no job events recorded in " + s.EventsGroup
+	}
+	line := fmt.Sprintf("states from the job events in %s", s.EventsGroup)
+	if s.FromEvents < jobs {
+		line += fmt.Sprintf(" (%d of %d jobs; the rest from DescribeJobs)", s.FromEvents, jobs)
+	}
+	if s.Forgotten > 0 {
+		line += fmt.Sprintf(", %s Batch no longer returns", plural(s.Forgotten, "job"))
+	}
+	return line
+}
+
+// queueNote says what the queue wait measures.
+func (s Source) queueNote(jobs int) string {
+	switch {
+	case s.FromEvents == 0:
+		return "from creation to the first attempt's start"
+	case s.FromEvents < jobs:
+		return "RUNNABLE to STARTING where recorded, else creation to start"
+	}
+	return "from RUNNABLE to STARTING, as recorded"
 }
 
 func (r *renderer) outcomes(f Figures) {
