@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
@@ -45,6 +46,9 @@ wait and run time (p50, p95, max and a histogram), attempts and retries,
 failure reasons with an example each, the subsegments of their traces by
 name with the heaviest first, and the slowest jobs with the command that
 draws each. Traces are fetched by the ID a job carries, else searched for.
+Each job's states come from the stack's recorded job events where it has
+them (which also know the jobs Batch no longer returns), else from
+DescribeJobs; the report says which.
 
 --html FILE also writes one self-contained page with the same figures, a
 timeline of every job and each job's waterfall a click away.`,
@@ -102,6 +106,7 @@ func runReport(ctx context.Context, opts *reportOptions) error {
 	progress := ui.NewProgress(ios)
 	g := &report.Gatherer{
 		Batch: batch.NewFromConfig(sc.cfg), XRay: xray.NewFromConfig(sc.cfg),
+		Logs: cloudwatchlogs.NewFromConfig(sc.cfg), EventsGroup: sc.names.EventsLogGroup,
 		Clock: opts.clock, Concurrency: opts.concurrency, Progress: progress,
 	}
 	now := f.Now()

@@ -38,7 +38,7 @@ const benchLatency = 50 * time.Millisecond
 type counting struct {
 	BatchAPI
 	XRayAPI
-	list, describe, summaries, get atomic.Int64
+	list, describe, summaries, get, retrievals, other atomic.Int64
 }
 
 func (c *counting) ListJobs(ctx context.Context, in *batch.ListJobsInput, o ...func(*batch.Options)) (*batch.ListJobsOutput, error) {
@@ -59,6 +59,26 @@ func (c *counting) GetTraceSummaries(ctx context.Context, in *xray.GetTraceSumma
 func (c *counting) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesInput, o ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error) {
 	c.get.Add(1)
 	return c.XRayAPI.BatchGetTraces(ctx, in, o...)
+}
+
+func (c *counting) GetTraceSegmentDestination(ctx context.Context, in *xray.GetTraceSegmentDestinationInput, o ...func(*xray.Options)) (*xray.GetTraceSegmentDestinationOutput, error) {
+	c.other.Add(1)
+	return c.XRayAPI.GetTraceSegmentDestination(ctx, in, o...)
+}
+
+func (c *counting) GetIndexingRules(ctx context.Context, in *xray.GetIndexingRulesInput, o ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error) {
+	c.other.Add(1)
+	return c.XRayAPI.GetIndexingRules(ctx, in, o...)
+}
+
+func (c *counting) StartTraceRetrieval(ctx context.Context, in *xray.StartTraceRetrievalInput, o ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error) {
+	c.retrievals.Add(1)
+	return c.XRayAPI.StartTraceRetrieval(ctx, in, o...)
+}
+
+func (c *counting) ListRetrievedTraces(ctx context.Context, in *xray.ListRetrievedTracesInput, o ...func(*xray.Options)) (*xray.ListRetrievedTracesOutput, error) {
+	c.other.Add(1)
+	return c.XRayAPI.ListRetrievedTraces(ctx, in, o...)
 }
 
 // BenchmarkGather gathers the report of benchJobs real jobs and their
@@ -128,7 +148,7 @@ func BenchmarkGather(b *testing.B) {
 	runtime.ReadMemStats(&kept)
 	runtime.KeepAlive(in)
 
-	calls := c.list.Load() + c.describe.Load() + c.summaries.Load() + c.get.Load()
+	calls := c.list.Load() + c.describe.Load() + c.summaries.Load() + c.get.Load() + c.retrievals.Load() + c.other.Load()
 	bound := time.Duration((calls+concurrency-1)/concurrency) * benchLatency
 	b.ReportMetric(float64(benchJobs), "jobs")
 	b.ReportMetric(float64(calls), "calls")
@@ -137,5 +157,5 @@ func BenchmarkGather(b *testing.B) {
 	b.ReportMetric(wall.Seconds()/bound.Seconds(), "wall/bound")
 	b.ReportMetric(float64(allocated)/float64(benchJobs), "alloc-B/job")
 	b.ReportMetric(float64(int64(kept.HeapAlloc)-int64(before.HeapAlloc))/float64(benchJobs), "kept-B/job")
-	b.Logf("calls: ListJobs %d, DescribeJobs %d, GetTraceSummaries %d, BatchGetTraces %d", c.list.Load(), c.describe.Load(), c.summaries.Load(), c.get.Load())
+	b.Logf("calls: ListJobs %d, DescribeJobs %d, GetTraceSummaries %d, BatchGetTraces %d, StartTraceRetrieval %d, others %d", c.list.Load(), c.describe.Load(), c.summaries.Load(), c.get.Load(), c.retrievals.Load(), c.other.Load())
 }

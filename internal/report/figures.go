@@ -19,6 +19,8 @@ type Input struct {
 	// they were named.
 	From time.Time `json:"from,omitzero"`
 	To   time.Time `json:"to,omitzero"`
+	// Source says where the jobs' figures came from.
+	Source Source `json:"source"`
 }
 
 // Figures is the report: what `--output json` prints and what the terminal
@@ -34,7 +36,11 @@ type Figures struct {
 	Traced   int       `json:"traced"`
 	Traces   int       `json:"traces"`
 	Outcomes []Outcome `json:"outcomes"`
-	// QueueWait is creation to the first attempt's start, of every job
+	// Source says where the job figures came from: the recorded job
+	// events, DescribeJobs, or both.
+	Source Source `json:"source"`
+	// QueueWait is RUNNABLE to STARTING where the job's events are
+	// recorded, else creation to the first attempt's start, of every job
 	// that started or is still waiting; RunTime the attempts' running time
 	// summed per job, of every job that started.
 	QueueWait   Distribution `json:"queueWait"`
@@ -111,7 +117,7 @@ const DefaultSlowest = 10
 // now (the end of a job or attempt still under way), so the same input
 // always gives the same report.
 func Compute(in Input, now time.Time, slowest int) Figures {
-	f := Figures{From: in.From, To: in.To, Jobs: len(in.Jobs), Arrays: in.Arrays, Traces: len(in.Traces)}
+	f := Figures{From: in.From, To: in.To, Jobs: len(in.Jobs), Arrays: in.Arrays, Traces: len(in.Traces), Source: in.Source}
 	f.Outcomes = outcomes(in.Jobs)
 	var waits, runs []float64
 	for _, j := range in.Jobs {

@@ -14,6 +14,8 @@ import (
 	btypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
+
+	"github.com/batchxray/batchxray/internal/events"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -23,10 +25,15 @@ type BatchAPI interface {
 	DescribeJobs(context.Context, *batch.DescribeJobsInput, ...func(*batch.Options)) (*batch.DescribeJobsOutput, error)
 }
 
-// XRayAPI is the X-Ray calls Gather makes; *xray.Client has them.
+// XRayAPI is the X-Ray calls Gather makes through traces.Finder;
+// *xray.Client has them.
 type XRayAPI interface {
 	GetTraceSummaries(context.Context, *xray.GetTraceSummariesInput, ...func(*xray.Options)) (*xray.GetTraceSummariesOutput, error)
 	BatchGetTraces(context.Context, *xray.BatchGetTracesInput, ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error)
+	GetTraceSegmentDestination(context.Context, *xray.GetTraceSegmentDestinationInput, ...func(*xray.Options)) (*xray.GetTraceSegmentDestinationOutput, error)
+	GetIndexingRules(context.Context, *xray.GetIndexingRulesInput, ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error)
+	StartTraceRetrieval(context.Context, *xray.StartTraceRetrievalInput, ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error)
+	ListRetrievedTraces(context.Context, *xray.ListRetrievedTracesInput, ...func(*xray.Options)) (*xray.ListRetrievedTracesOutput, error)
 }
 
 var (
@@ -38,21 +45,12 @@ var (
 const (
 	// MaxDescribe is how many job IDs one DescribeJobs call takes.
 	MaxDescribe = 100
-	// MaxBatchGet is how many trace IDs one BatchGetTraces call takes.
-	MaxBatchGet = 5
-	// MaxWindow is the longest time range one GetTraceSummaries call
-	// covers (AWS-NOTES: 24 hours, unconfirmed, so never more).
-	MaxWindow = 24 * time.Hour
 	// DefaultConcurrency bounds the calls in flight.
 	DefaultConcurrency = 8
 	// perJobSearch is how many jobs without a trace ID are searched for
 	// one by one (annotation.job_id); past it, one search over the queue
 	// and the window finds them all in fewer calls.
 	perJobSearch = 20
-	// margin widens a search window for clock skew and late flushes.
-	margin   = 5 * time.Minute
-	retries  = 5
-	minDelay = 500 * time.Millisecond
 )
 
 // Request says which jobs to report on: Jobs by ID (array parents stand
@@ -80,6 +78,11 @@ type Gatherer struct {
 	Clock clockwork.Clock
 	// Concurrency bounds the calls in flight (DefaultConcurrency if 0).
 	Concurrency int
+	// Logs and EventsGroup, when set, are where the stack records its
+	// jobs' events (events.GroupFor): the jobs' transitions, and the jobs
+	// Batch no longer returns, are read from there.
+	Logs        events.LogsAPI
+	EventsGroup string
 	// Progress, when set, is told each step.
 	Progress Progress
 	// searchEach overrides perJobSearch in tests.
@@ -111,6 +114,9 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 		if keep(req, j) {
 			in.Jobs = append(in.Jobs, j)
 		}
+	}
+	if err := g.withEvents(ctx, req, &in); err != nil {
+		return Input{}, err
 	}
 	slices.SortFunc(in.Jobs, func(a, b Job) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {

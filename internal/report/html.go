@@ -7,6 +7,8 @@ import (
 	"html/template"
 	"sync"
 	"time"
+
+	"github.com/batchxray/batchxray/internal/traces"
 )
 
 //go:embed report.html.tmpl
@@ -16,7 +18,7 @@ var pageSource string
 // this package, and few write HTML.
 var page = sync.OnceValue(func() *template.Template {
 	return template.Must(template.New("report").Funcs(template.FuncMap{
-		"seconds": Seconds,
+		"seconds": traces.FormatSeconds,
 		"plural":  plural,
 		"pct":     func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) },
 		"time":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") },
@@ -59,18 +61,21 @@ type stretch struct {
 
 // timeline is the SVG drawing of every job, one row a job.
 type timeline struct {
+	// Width is the drawing's width in its own units, stretched to the
+	// page; Height is in pixels, Row pixels a job whatever their number:
+	// past the page's height the timeline scrolls rather than squeeze.
 	Width, Height, Row float64
-	// Pixels is the drawing's height on the page: a row of 14 pixels a
-	// job, squeezed past 100 jobs.
-	Pixels float64
-	Span   float64
-	Rows   []timelineRow
-	Ticks  []tick
+	Span               float64
+	Rows               []timelineRow
+	Ticks              []tick
 }
 
 type timelineRow struct {
-	Index   int
-	Y       float64
+	Index int
+	Y     float64
+	// Label names the row's job (an array child with its index), Title
+	// adds its ID and status.
+	Label   string
 	Title   string
 	Queued  []rect
 	Running []rect
@@ -79,10 +84,15 @@ type timelineRow struct {
 
 type rect struct{ X, W float64 }
 
+// tick is a time on the axis: X in the drawing's units, Percent across it.
 type tick struct {
-	X     float64
-	Label string
+	X, Percent float64
+	Label      string
 }
+
+// timelineRow is the height of a job's row in pixels: readable, and big
+// enough to click, at any number of jobs.
+const timelineRowHeight = 16
 
 const timelineWidth = 1000
 
@@ -114,14 +124,10 @@ func layout(in Input, now time.Time) (timeline, pageJSON) {
 		return t.Sub(start).Seconds()
 	}
 	x := func(s float64) float64 { return s / span * timelineWidth }
-	row := 14.0
-	if len(in.Jobs) > 100 {
-		row = max(2, 1400/float64(len(in.Jobs)))
-	}
-	tl := timeline{Width: timelineWidth, Row: row, Height: row*float64(len(in.Jobs)) + 20, Span: span}
-	tl.Pixels = min(14*float64(len(in.Jobs)), 1400) + 20
+	row := float64(timelineRowHeight)
+	tl := timeline{Width: timelineWidth, Row: row, Height: row * float64(max(len(in.Jobs), 1)), Span: span}
 	for _, t := range ticks(span) {
-		tl.Ticks = append(tl.Ticks, tick{X: x(t), Label: Seconds(t)})
+		tl.Ticks = append(tl.Ticks, tick{X: x(t), Percent: round3(100 * t / span), Label: traces.FormatSeconds(t)})
 	}
 	byJob := map[string][]Trace{}
 	for _, t := range in.Traces {
@@ -129,7 +135,10 @@ func layout(in Input, now time.Time) (timeline, pageJSON) {
 	}
 	data := pageJSON{Start: float64(start.UnixNano()) / 1e9}
 	for i, j := range in.Jobs {
-		r := timelineRow{Index: i, Y: float64(i) * row, Title: fmt.Sprintf("%s (%s) %s", j.Name, j.ID, j.Status)}
+		r := timelineRow{Index: i, Y: float64(i) * row, Label: j.Name, Title: fmt.Sprintf("%s (%s) %s", j.Name, j.ID, j.Status)}
+		if j.ArrayIndex != nil {
+			r.Label = fmt.Sprintf("%s [%d]", j.Name, *j.ArrayIndex)
+		}
 		jj := jsonJob{ID: j.ID, Name: j.Name, Status: j.Status, Reason: j.Reason, Attempts: []stretch{}, Spans: [][]any{}, Traces: []string{}}
 		queued := j.CreatedAt
 		for _, a := range j.Attempts {

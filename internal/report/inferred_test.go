@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+
+	"github.com/batchxray/batchxray/internal/traces"
 )
 
 // TestInferredSegmentsAreNotCalls reads the AWS CLI documentation's recorded
@@ -27,10 +29,11 @@ func TestInferredSegmentsAreNotCalls(t *testing.T) {
 	for _, s := range answer.Traces[0].Segments {
 		docs = append(docs, s.Document)
 	}
-	tr, err := parseTrace(answer.Traces[0].ID, docs)
+	parsed, err := traces.ParseTrace(answer.Traces[0].ID, docs)
 	if err != nil {
 		t.Fatal(err)
 	}
+	tr := fromTrace(parsed)
 	n := 0
 	for _, s := range tr.Spans {
 		if s.Name == "DynamoDB" {

@@ -17,8 +17,15 @@ type Job struct {
 	// ArrayJobID and ArrayIndex are set for an array child.
 	ArrayJobID string `json:"arrayJobId,omitempty"`
 	ArrayIndex *int   `json:"arrayIndex,omitempty"`
-	// TraceID is the batchxray:trace-id tag, when the job carries one.
+	// TraceID is the job's trace: the batchxray:trace-id tag (an array
+	// child's derived from its parent's), when the job carries one.
 	TraceID string `json:"traceId,omitempty"`
+	// Transitions are the job's states and when it entered each, from the
+	// stack's recorded job events; empty when there are none.
+	Transitions []Transition `json:"transitions,omitempty"`
+	// Forgotten is set for a job Batch no longer returns, known from its
+	// recorded events alone.
+	Forgotten bool `json:"forgotten,omitempty"`
 }
 
 // Attempt is one run of a job's container.
@@ -74,10 +81,14 @@ func (j Job) Started() time.Time {
 	return time.Time{}
 }
 
-// QueueWait is the time from creation to the first attempt's start, or to
-// now while the job has not started; ok is false for a job that ended
-// without starting, whose wait is no queue wait.
+// QueueWait is how long the job waited to run: from RUNNABLE to STARTING
+// or RUNNING where its transitions are recorded, else from creation to the
+// first attempt's start; to now while it has not started. ok is false for a
+// job that ended without starting, whose wait is no queue wait.
 func (j Job) QueueWait(now time.Time) (d time.Duration, ok bool) {
+	if d, ok, found := j.recordedWait(now); found {
+		return d, ok
+	}
 	start := j.Started()
 	if start.IsZero() {
 		if j.Terminal() {
@@ -108,4 +119,24 @@ func (j Job) RunTime(now time.Time) (d time.Duration, ok bool) {
 		}
 	}
 	return d, ok
+}
+
+// recordedWait is the first RUNNABLE stretch of the recorded transitions;
+// found is false when they have no RUNNABLE.
+func (j Job) recordedWait(now time.Time) (d time.Duration, ok, found bool) {
+	for i, t := range j.Transitions {
+		if t.State != "RUNNABLE" {
+			continue
+		}
+		for _, next := range j.Transitions[i+1:] {
+			if next.State == "STARTING" || next.State == "RUNNING" {
+				return max(next.At.Sub(t.At), 0), true, true
+			}
+		}
+		if j.Terminal() {
+			return 0, false, true
+		}
+		return max(now.Sub(t.At), 0), true, true
+	}
+	return 0, false, false
 }

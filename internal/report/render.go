@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
 )
 
@@ -31,7 +32,7 @@ func Render(f Figures, o Options) string {
 	r := &renderer{w: &b, width: max(o.Width, MinWidth), st: ui.NewStyles(io.Discard, o.Color)}
 	r.header(f)
 	r.outcomes(f)
-	r.distribution("Queue wait", "from creation to the first attempt's start", f.QueueWait)
+	r.distribution("Queue wait", f.Source.queueNote(f.Jobs), f.QueueWait)
 	r.distribution("Run time", "the attempts' running time, per job", f.RunTime)
 	r.attempts(f.Attempts)
 	r.failures(f.Failures)
@@ -71,6 +72,41 @@ func (r *renderer) header(f Figures) {
 		r.line("%s", r.st.Muted.Render(fmt.Sprintf("jobs created %s to %s",
 			f.From.UTC().Format("2006-01-02 15:04"), f.To.UTC().Format("2006-01-02 15:04 MST"))))
 	}
+	if line := f.Source.describe(f.Jobs); line != "" {
+		r.line("%s", r.st.Muted.Render(line))
+	}
+}
+
+// describe is the line that says where the job figures came from; "" when
+// no events group was asked about.
+func (s Source) describe(jobs int) string {
+	switch {
+	case s.EventsGroup == "":
+		return ""
+	case s.Unread != "":
+		return "states from DescribeJobs (" + s.Unread + ")"
+	case s.FromEvents == 0:
+		return "states from DescribeJobs: no job events recorded in " + s.EventsGroup
+	}
+	line := fmt.Sprintf("states from the job events in %s", s.EventsGroup)
+	if s.FromEvents < jobs {
+		line += fmt.Sprintf(" (%d of %d jobs; the rest from DescribeJobs)", s.FromEvents, jobs)
+	}
+	if s.Forgotten > 0 {
+		line += fmt.Sprintf(", %s Batch no longer returns", plural(s.Forgotten, "job"))
+	}
+	return line
+}
+
+// queueNote says what the queue wait measures.
+func (s Source) queueNote(jobs int) string {
+	switch {
+	case s.FromEvents == 0:
+		return "from creation to the first attempt's start"
+	case s.FromEvents < jobs:
+		return "RUNNABLE to STARTING where recorded, else creation to start"
+	}
+	return "from RUNNABLE to STARTING, as recorded"
 }
 
 func (r *renderer) outcomes(f Figures) {
@@ -110,14 +146,14 @@ func (r *renderer) distribution(title, note string, d Distribution) {
 		r.line("  none")
 		return
 	}
-	r.line("  count %d   p50 %s   p95 %s   max %s", d.Count, Seconds(d.P50Seconds), Seconds(d.P95Seconds), Seconds(d.MaxSeconds))
+	r.line("  count %d   p50 %s   p95 %s   max %s", d.Count, traces.FormatSeconds(d.P50Seconds), traces.FormatSeconds(d.P95Seconds), traces.FormatSeconds(d.MaxSeconds))
 	most := 0
 	for _, b := range d.Histogram {
 		most = max(most, b.Count)
 	}
 	barW := max(r.width-26, 4)
 	for _, b := range d.Histogram {
-		edge := fmt.Sprintf("%s–%s", Seconds(b.FromSeconds), Seconds(b.ToSeconds))
+		edge := fmt.Sprintf("%s–%s", traces.FormatSeconds(b.FromSeconds), traces.FormatSeconds(b.ToSeconds))
 		r.line("  %13s %7d %s", edge, b.Count, r.st.Running.Render(bar(b.Count, most, barW)))
 	}
 }
@@ -169,11 +205,11 @@ func (r *renderer) subsegments(f Figures) {
 		var row string
 		if wide {
 			row = fmt.Sprintf("%s %7d %6s %6s %6s %6s %5.1f%% %5s %5s %5s", name, s.Count,
-				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), Seconds(s.TotalSeconds), 100*s.Share,
+				traces.FormatSeconds(s.P50Seconds), traces.FormatSeconds(s.P95Seconds), traces.FormatSeconds(s.MaxSeconds), traces.FormatSeconds(s.TotalSeconds), 100*s.Share,
 				count(s.Errors), count(s.Faults), count(s.Throttles))
 		} else {
 			row = fmt.Sprintf("%s %7d %6s %6s %6s %5.1f%% %8s", name, s.Count,
-				Seconds(s.P50Seconds), Seconds(s.P95Seconds), Seconds(s.MaxSeconds), 100*s.Share,
+				traces.FormatSeconds(s.P50Seconds), traces.FormatSeconds(s.P95Seconds), traces.FormatSeconds(s.MaxSeconds), 100*s.Share,
 				fmt.Sprintf("%d/%d/%d", s.Errors, s.Faults, s.Throttles))
 		}
 		if s.Errors+s.Faults+s.Throttles > 0 {
@@ -198,7 +234,7 @@ func (r *renderer) slowest(js []SlowJob) {
 	for _, j := range js {
 		glyph, style := r.statusStyle(j.Status)
 		name := ansi.Truncate(j.Name, nameW, "…")
-		row := fmt.Sprintf("  %6s %6s %3d  %s  %s", Seconds(j.RunSeconds), Seconds(j.QueueSeconds), j.Attempts,
+		row := fmt.Sprintf("  %6s %6s %3d  %s  %s", traces.FormatSeconds(j.RunSeconds), traces.FormatSeconds(j.QueueSeconds), j.Attempts,
 			style.Render(fmt.Sprintf("%s %-9s", glyph, j.Status)), name+strings.Repeat(" ", nameW-ansi.StringWidth(name)))
 		// The command is what the user copies: never cut, so on a narrow
 		// terminal it goes on a line of its own.
@@ -238,27 +274,4 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
-}
-
-// Seconds writes a duration in seconds in at most six cells, with the
-// precision a reader needs at that size.
-func Seconds(s float64) string {
-	switch {
-	case s <= 0:
-		return "0s"
-	case s < 0.00995:
-		return fmt.Sprintf("%.1fms", s*1000)
-	case s < 0.9995:
-		return fmt.Sprintf("%.0fms", s*1000)
-	case s < 9.995:
-		return fmt.Sprintf("%.2fs", s)
-	case s < 59.95:
-		return fmt.Sprintf("%.1fs", s)
-	case s < 3600:
-		m := int(math.Round(s))
-		return fmt.Sprintf("%dm%02ds", m/60, m%60)
-	default:
-		m := int(math.Round(s / 60))
-		return fmt.Sprintf("%dh%02dm", m/60, m%60)
-	}
 }

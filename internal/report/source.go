@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
-	xtypes "github.com/aws/aws-sdk-go-v2/service/xray/types"
 
 	"github.com/batchxray/batchxray/internal/jobs"
+	"github.com/batchxray/batchxray/internal/traceid"
 	"github.com/batchxray/batchxray/internal/traces"
 )
 
@@ -14,7 +14,7 @@ import (
 // packages: a rename there is fixed here alone.
 
 // TraceIDTag is the tag submit puts on a job with the ID of its trace.
-const TraceIDTag = "batchxray:trace-id"
+const TraceIDTag = jobs.TraceTagKey
 
 // FromDetail is the report's view of a job DescribeJobs returned.
 func FromDetail(d types.JobDetail) Job {
@@ -22,11 +22,18 @@ func FromDetail(d types.JobDetail) Job {
 	r := Job{
 		ID: j.ID, Name: j.Name, Status: string(j.Status), Reason: j.StatusReason,
 		CreatedAt: j.CreatedAt, StoppedAt: j.StoppedAt,
-		ArrayIndex: j.ArrayIndex, TraceID: d.Tags[TraceIDTag],
+		ArrayIndex: j.ArrayIndex, TraceID: traces.TraceID(d),
 		Attempts: make([]Attempt, 0, len(j.Attempts)+1),
 	}
 	if j.ArrayIndex != nil {
 		r.ArrayJobID = parentID(j.ID)
+		// A child carries its parent's trace ID; its own derives from it
+		// by the rule, and without one it is searched for.
+		child, err := traceid.Child(r.TraceID, *j.ArrayIndex)
+		if err != nil {
+			child = ""
+		}
+		r.TraceID = child
 	}
 	for _, a := range j.Attempts {
 		reason := a.StatusReason
@@ -70,17 +77,8 @@ func parentID(childID string) string {
 	return ""
 }
 
-// parseTrace parses the documents BatchGetTraces returned for one trace,
-// flattened, with the job it belongs to from its segment's job_id
-// annotation (empty when it has none).
-func parseTrace(id string, documents []string) (Trace, error) {
-	t, err := traces.ParseTrace(id, documents)
-	if err != nil {
-		return Trace{}, err
-	}
-	return fromTrace(t), nil
-}
-
+// fromTrace is a trace flattened, with the job it belongs to from its
+// segment's job_id annotation (empty when it has none).
 func fromTrace(t *traces.Trace) Trace {
 	out := Trace{ID: t.ID}
 	t.Walk(func(s *traces.Span, depth int) {
@@ -101,19 +99,6 @@ func fromTrace(t *traces.Trace) Trace {
 		})
 	})
 	return out
-}
-
-// throttled reports whether X-Ray refused a call for its rate.
-func throttled(err error) bool { return traces.Throttled(err) }
-
-// summaryJobID is the job_id annotation of a trace summary.
-func summaryJobID(annotations map[string][]xtypes.ValueWithServiceIds) string {
-	for _, v := range annotations["job_id"] {
-		if s, ok := v.AnnotationValue.(*xtypes.AnnotationValueMemberStringValue); ok {
-			return s.Value
-		}
-	}
-	return ""
 }
 
 // otlpSpan is what OTLP needs of one span of a trace.

@@ -15,10 +15,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
+	"github.com/google/go-cmp/cmp"
 	"github.com/jonboulle/clockwork"
 
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
+	lxray "github.com/batchxray/batchxray/internal/localaws/xray"
+	"github.com/batchxray/batchxray/internal/traceid"
 	"github.com/batchxray/batchxray/internal/waiter"
 )
 
@@ -262,5 +265,72 @@ func TestStandInGather(t *testing.T) {
 	}
 	if _, err := g.Gather(ctx, Request{Queue: testQueue, Jobs: []string{"no-such-job"}}); err == nil {
 		t.Error("an unknown job ID gave no error")
+	}
+}
+
+// TestStandInGatherTransactionSearch runs the stand-in as an account with
+// Transaction Search on at AWS's default 1% indexing, where BatchGetTraces
+// and the search see almost no trace: the report still finds every job's
+// trace, a job's by its tag and an array child's by the ID derived from
+// its parent's, through StartTraceRetrieval.
+func TestStandInGatherTransactionSearch(t *testing.T) {
+	s := startStandIn(t, localaws.Options{XRay: lxray.Config{
+		Destination: "CloudWatchLogs", IndexingPercentage: 1, RetrievalDelay: 200 * time.Millisecond,
+	}})
+	ctx := context.Background()
+	since := time.Now().Add(-time.Minute)
+	var all []string
+	traceOf := map[string]string{}
+	for i := range 3 {
+		id := newTraceID(t, time.Now())
+		job := s.submit(t, fmt.Sprintf("ts-%d", i), "exit 0", 1, 0, map[string]string{TraceIDTag: id})
+		all, traceOf[job] = append(all, job), id
+	}
+	parentTrace := newTraceID(t, time.Now())
+	arr := s.submit(t, "ts-fan", "exit 0", 1, 4, map[string]string{TraceIDTag: parentTrace})
+	for i := range 4 {
+		child := fmt.Sprintf("%s:%d", arr, i)
+		id, err := traceid.Child(parentTrace, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all, traceOf[child] = append(all, child), id
+	}
+	var details []types.JobDetail
+	waitFor(t, "the jobs to end", func() (bool, error) {
+		out, err := s.bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: all})
+		if err != nil {
+			return false, err
+		}
+		details = out.Jobs
+		for _, d := range out.Jobs {
+			if d.Status != types.JobStatusSucceeded {
+				return false, nil
+			}
+		}
+		return len(out.Jobs) == len(all), nil
+	})
+	for _, d := range details {
+		s.putTrace(t, d, traceOf[aws.ToString(d.JobId)])
+	}
+
+	c := &counting{BatchAPI: s.bc, XRayAPI: s.xc}
+	g := &Gatherer{Batch: c, XRay: c, Clock: clockwork.NewRealClock(), Concurrency: 4}
+	in, err := g.Gather(ctx, Request{Queue: testQueue, Since: since, Until: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, tr := range in.Traces {
+		got[tr.JobID] = tr.ID
+	}
+	if diff := cmp.Diff(traceOf, got); diff != "" {
+		t.Errorf("traces by job (-want +got):\n%s", diff)
+	}
+	if n := c.get.Load(); n != 0 {
+		t.Errorf("%d BatchGetTraces calls, want none: BatchGetTraces sees only the indexed share", n)
+	}
+	if n := c.retrievals.Load(); n != 2 {
+		t.Errorf("%d StartTraceRetrieval calls, want 2 (7 IDs, 5 a retrieval)", n)
 	}
 }

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -186,24 +186,14 @@ func (f *Finder) Find(ctx context.Context, req Request) ([]*Trace, error) {
 	if len(ids) == 0 {
 		return nil, f.explain(ctx, j, false)
 	}
-	return f.fetch(ctx, ids)
+	return f.inChunks(ctx, ids, BatchSize, f.batch)
 }
 
 // findByID fetches the job's traces by their IDs, again within req.Wait
 // until expect job segments are there.
 func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trace, error) {
-	get := f.fetch
-	if f.destination(ctx) == types.TraceSegmentDestinationCloudWatchLogs {
-		// Transaction Search: any trace by ID, over the job's lifetime.
-		now := f.clock.Now()
-		start, end := req.Job.CreatedAt.Add(-f.Margin), req.Job.End(now).Add(f.Margin)
-		if end.After(now) {
-			end = now
-		}
-		get = func(ctx context.Context, ids []string) ([]*Trace, error) {
-			return f.retrieve(ctx, ids, start, end, req.Wait)
-		}
-	}
+	now := f.clock.Now()
+	get := f.fetcher(ctx, req.Job.CreatedAt.Add(-f.Margin), req.Job.End(now).Add(f.Margin), req.Wait)
 	var got []*Trace
 	look := func(ctx context.Context) (bool, error) {
 		var err error
@@ -240,6 +230,39 @@ func (f *Finder) findByID(ctx context.Context, req Request, expect int) ([]*Trac
 	return got, nil
 }
 
+// Fetch gets the traces with these IDs, sorted by start, and is the one
+// place traces are got by ID: BatchGetTraces BatchSize IDs a call or, where
+// the account sends its segments to CloudWatch Logs (Transaction Search,
+// where BatchGetTraces sees only the indexed share), StartTraceRetrieval
+// over [start, end] (cut at now), RetrievalSize IDs a retrieval, each
+// polled within wait (at least MinRetrievalWait). Either way at most
+// Concurrency calls are in flight and throttled calls are retried. An ID
+// X-Ray has no trace for is left out.
+func (f *Finder) Fetch(ctx context.Context, ids []string, start, end time.Time, wait time.Duration) ([]*Trace, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return f.fetcher(ctx, start, end, wait)(ctx, ids)
+}
+
+// fetcher asks once where the account sends its segments and returns the
+// way its traces are got by ID.
+func (f *Finder) fetcher(ctx context.Context, start, end time.Time, wait time.Duration) func(context.Context, []string) ([]*Trace, error) {
+	if f.destination(ctx) != types.TraceSegmentDestinationCloudWatchLogs {
+		return func(ctx context.Context, ids []string) ([]*Trace, error) {
+			return f.inChunks(ctx, ids, BatchSize, f.batch)
+		}
+	}
+	if now := f.clock.Now(); end.After(now) {
+		end = now
+	}
+	return func(ctx context.Context, ids []string) ([]*Trace, error) {
+		return f.inChunks(ctx, ids, RetrievalSize, func(ctx context.Context, chunk []string) ([]*Trace, error) {
+			return f.retrieveChunk(ctx, chunk, start, end, wait)
+		})
+	}
+}
+
 // JobSegments counts the segments the job itself sent in the trace, one per
 // attempt: not submit's root, not the ones X-Ray inferred.
 func JobSegments(t *Trace) int {
@@ -261,75 +284,137 @@ func jobSegments(s *Span) int {
 	return n
 }
 
-// traceIDs lists the IDs of the job's traces over every window, newest
-// window first as X-Ray lists them, without duplicates.
+// traceIDs lists the IDs of the job's traces over its lifetime.
 func (f *Finder) traceIDs(ctx context.Context, j jobs.Job) ([]string, error) {
-	now := f.clock.Now()
-	start := j.CreatedAt.Add(-f.Margin)
-	end := j.End(now).Add(f.Margin)
-	if end.After(now) {
-		end = now
-	}
-	filter := Filter(j)
-	seen := map[string]bool{}
-	var ids []string
-	for _, w := range Windows(start, end, MaxWindow) {
-		in := &xray.GetTraceSummariesInput{
-			StartTime:        aws.Time(w.Start),
-			EndTime:          aws.Time(w.End),
-			FilterExpression: aws.String(filter),
-			Sampling:         aws.Bool(false),
-		}
-		for {
-			var out *xray.GetTraceSummariesOutput
-			err := f.retry(ctx, func() error {
-				var err error
-				out, err = f.client.GetTraceSummaries(ctx, in)
-				return err
-			})
-			if err != nil {
-				return nil, fmt.Errorf("get trace summaries of job %s: %w", j.ID, err)
-			}
-			for _, s := range out.TraceSummaries {
-				if id := aws.ToString(s.Id); id != "" && !seen[id] {
-					seen[id] = true
-					ids = append(ids, id)
-				}
-			}
-			if aws.ToString(out.NextToken) == "" {
-				break
-			}
-			in.NextToken = out.NextToken
-		}
+	ids, err := f.Search(ctx, SearchRequest{
+		Filter: Filter(j), Start: j.CreatedAt.Add(-f.Margin), End: j.End(f.clock.Now()).Add(f.Margin),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the traces of job %s: %w", j.ID, err)
 	}
 	return ids, nil
 }
 
-// fetch gets the traces, BatchSize IDs a call, at most Concurrency calls at
-// a time.
-func (f *Finder) fetch(ctx context.Context, ids []string) ([]*Trace, error) {
-	var (
-		mu     sync.Mutex
-		traces []*Trace
-	)
+// SearchRequest is one search of the trace summaries, for the jobs that
+// carry no trace ID.
+type SearchRequest struct {
+	// Filter is the filter expression, such as Filter(job).
+	Filter string
+	// Start and End bound the search; End is cut at now.
+	Start, End time.Time
+	// Keep, when set, keeps only the summaries whose job_id annotation it
+	// accepts: a search over a queue that stands for many jobs' searches.
+	Keep func(jobID string) bool
+	// Windows, above 1, is the least number of windows the range is cut
+	// into, searched Concurrency at a time, so that a long search is not
+	// one long chain of pages (the pages of one window can only be read one
+	// after the other). Otherwise the range is cut only at MaxWindow and
+	// the windows are searched in order. A window is never longer than
+	// MaxWindow, nor shorter than a second.
+	Windows int
+}
+
+// Search lists the IDs of the traces whose summaries match, without
+// duplicates, in the order of the windows and their pages.
+func (f *Finder) Search(ctx context.Context, s SearchRequest) ([]string, error) {
+	end := s.End
+	if now := f.clock.Now(); end.After(now) {
+		end = now
+	}
+	if !end.After(s.Start) {
+		return nil, nil
+	}
+	width, limit := MaxWindow, 1
+	if n := time.Duration(s.Windows); n > 1 {
+		width = max(min(width, (end.Sub(s.Start)+n-1)/n), time.Second)
+		limit = max(f.Concurrency, 1)
+	}
+	windows := Windows(s.Start, end, width)
+	found := make([][]string, len(windows))
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(f.Concurrency, 1))
-	for i := 0; i < len(ids); i += BatchSize {
-		batch := ids[i:min(i+BatchSize, len(ids))]
+	g.SetLimit(limit)
+	for i, w := range windows {
 		g.Go(func() error {
-			got, err := f.batch(ctx, batch)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			traces = append(traces, got...)
-			mu.Unlock()
-			return nil
+			var err error
+			found[i], err = f.window(ctx, s, w)
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	seen := map[string]bool{}
+	var ids []string
+	for _, page := range found {
+		for _, id := range page {
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	return ids, nil
+}
+
+// window is one GetTraceSummaries search, every page.
+func (f *Finder) window(ctx context.Context, s SearchRequest, w Window) ([]string, error) {
+	in := &xray.GetTraceSummariesInput{
+		StartTime:        aws.Time(w.Start),
+		EndTime:          aws.Time(w.End),
+		FilterExpression: aws.String(s.Filter),
+		Sampling:         aws.Bool(false),
+	}
+	var ids []string
+	for {
+		var out *xray.GetTraceSummariesOutput
+		err := f.retry(ctx, func() error {
+			var err error
+			out, err = f.client.GetTraceSummaries(ctx, in)
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("get trace summaries (%s): %w", s.Filter, err)
+		}
+		for _, t := range out.TraceSummaries {
+			if id := aws.ToString(t.Id); id != "" && (s.Keep == nil || s.Keep(summaryJobID(t.Annotations))) {
+				ids = append(ids, id)
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return ids, nil
+		}
+		in.NextToken = out.NextToken
+	}
+}
+
+// summaryJobID is the job_id annotation of a trace summary.
+func summaryJobID(annotations map[string][]types.ValueWithServiceIds) string {
+	for _, v := range annotations["job_id"] {
+		if s, ok := v.AnnotationValue.(*types.AnnotationValueMemberStringValue); ok {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// inChunks gets the traces size IDs a call of get, at most Concurrency
+// calls at a time, sorted by start.
+func (f *Finder) inChunks(ctx context.Context, ids []string, size int, get func(context.Context, []string) ([]*Trace, error)) ([]*Trace, error) {
+	chunks := make([][]*Trace, (len(ids)+size-1)/size)
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(f.Concurrency, 1))
+	for i := range chunks {
+		chunk := ids[i*size : min((i+1)*size, len(ids))]
+		g.Go(func() error {
+			var err error
+			chunks[i], err = get(ctx, chunk)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	traces := slices.Concat(chunks...)
 	sort.Slice(traces, func(a, b int) bool {
 		sa, sb := traceStart(traces[a]), traceStart(traces[b])
 		if sa != sb {
@@ -389,6 +474,11 @@ func (f *Finder) batch(ctx context.Context, ids []string) ([]*Trace, error) {
 		}
 		todo = unprocessed
 	}
+	return parseAll(order, docs)
+}
+
+// parseAll parses the documents got for each trace, in order.
+func parseAll(order []string, docs map[string][]string) ([]*Trace, error) {
 	traces := make([]*Trace, 0, len(order))
 	for _, id := range order {
 		t, err := ParseTrace(id, docs[id])

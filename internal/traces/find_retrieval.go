@@ -3,15 +3,12 @@ package traces
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/aws/aws-sdk-go-v2/service/xray/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/batchxray/batchxray/internal/waiter"
 )
@@ -53,43 +50,9 @@ func (f *Finder) destination(ctx context.Context) types.TraceSegmentDestination 
 	return out.Destination
 }
 
-// retrieve gets the traces by ID from CloudWatch Logs: one retrieval for
-// each RetrievalSize IDs, Concurrency at a time, each polled with backoff
-// until COMPLETE, in the XRAY format, so that they parse as
-// BatchGetTraces's do.
-func (f *Finder) retrieve(ctx context.Context, ids []string, start, end time.Time, wait time.Duration) ([]*Trace, error) {
-	var (
-		mu     sync.Mutex
-		traces []*Trace
-	)
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(max(f.Concurrency, 1))
-	for i := 0; i < len(ids); i += RetrievalSize {
-		chunk := ids[i:min(i+RetrievalSize, len(ids))]
-		g.Go(func() error {
-			got, err := f.retrieveChunk(ctx, chunk, start, end, wait)
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			traces = append(traces, got...)
-			mu.Unlock()
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	sort.Slice(traces, func(a, b int) bool {
-		sa, sb := traceStart(traces[a]), traceStart(traces[b])
-		if sa != sb {
-			return sa < sb
-		}
-		return traces[a].ID < traces[b].ID
-	})
-	return traces, nil
-}
-
+// retrieveChunk gets up to RetrievalSize traces by ID from CloudWatch
+// Logs: one retrieval, polled with backoff until COMPLETE, in the XRAY
+// format, so that they parse as BatchGetTraces's do.
 func (f *Finder) retrieveChunk(ctx context.Context, ids []string, start, end time.Time, wait time.Duration) ([]*Trace, error) {
 	var started *xray.StartTraceRetrievalOutput
 	err := f.retry(ctx, func() error {
@@ -143,13 +106,5 @@ func (f *Finder) retrieveChunk(ctx context.Context, ids []string, start, end tim
 	if err != nil {
 		return nil, err
 	}
-	traces := make([]*Trace, 0, len(order))
-	for _, id := range order {
-		t, err := ParseTrace(id, docs[id])
-		if err != nil {
-			return nil, err
-		}
-		traces = append(traces, t)
-	}
-	return traces, nil
+	return parseAll(order, docs)
 }

@@ -77,6 +77,10 @@ func padLeft(s string, n int) string {
 // seconds turns a time into X-Ray's epoch seconds.
 func seconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
+// FormatSeconds writes a duration given in seconds as the waterfall does,
+// in at most six cells; the report's tables and timeline use it too.
+func FormatSeconds(s float64) string { return formatDuration(s) }
+
 // formatDuration writes a duration in at most six cells, with the precision
 // a reader needs at that size.
 func formatDuration(s float64) string {
