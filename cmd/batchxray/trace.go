@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 
+	"github.com/batchxray/batchxray/internal/events"
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/report"
 	"github.com/batchxray/batchxray/internal/traces"
@@ -124,7 +126,8 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	// what is going on; off one nothing, so stderr stays quiet in scripts.
 	progress := ui.NewProgress(f.IOStreams)
 	defer progress.Close()
-	lo := traces.LookupOptions{Wait: opts.wait, Progress: progress}
+	lo := traces.LookupOptions{Wait: opts.wait, Progress: progress,
+		History: events.Log{Client: cloudwatchlogs.NewFromConfig(cfg), Group: events.GroupFor(f.Globals.Stack)}}
 	if opts.hasIndex {
 		lo.Index = &opts.index
 	}

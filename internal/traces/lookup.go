@@ -65,6 +65,9 @@ type LookupOptions struct {
 	Index *int
 	// Progress, when not nil, is told of each wait.
 	Progress Progress
+	// History, when not nil, fills in the job's (and its children's)
+	// transitions from Batch's recorded events.
+	History jobs.History
 }
 
 // IndexError is an Index the job cannot have: it is no array job, or the
@@ -142,6 +145,7 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		}
 	}
 
+	fillHistory(ctx, o.History, &v)
 	req := Request{Job: v.Job, Wait: wait, Expect: expect}
 	if traceID != "" {
 		if req.TraceIDs, err = traceIDs(traceID, v.Children); err != nil {
