@@ -35,7 +35,8 @@ func putEvents(t testing.TB, lc *cloudwatchlogs.Client, group string, start time
 			msg, _ := json.Marshal(map[string]any{
 				"version": "0", "id": fmt.Sprintf("ev-%d-%d", i, k), "detail-type": "Batch Job State Change", "source": "aws.batch",
 				"time":   at.UTC().Format(time.RFC3339),
-				"detail": map[string]any{"jobId": id, "status": st, "statusReason": "reason " + st, "createdAt": start.UnixMilli()},
+				"detail": map[string]any{"jobId": id, "jobName": "job-" + id[:4], "status": st, "statusReason": "reason " + st, "createdAt": start.UnixMilli(),
+					"jobQueue": "arn:aws:batch:us-east-1:000000000000:job-queue/demo-queue"},
 			})
 			batch = append(batch, types.InputLogEvent{Timestamp: aws.Int64(at.UnixMilli()), Message: aws.String(string(msg))})
 		}
