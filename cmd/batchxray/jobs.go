@@ -94,6 +94,11 @@ func runJobs(ctx context.Context, opts *jobsOptions) error {
 		fmt.Fprintf(f.IOStreams.ErrOut, "no jobs in stack %s created in the last %s\n", f.Globals.Stack, opts.since)
 		return nil
 	}
-	fmt.Fprint(f.IOStreams.Out, events.Table(l, now, f.IOStreams.TerminalWidth()))
+	// Cut to the terminal; piped, every column whole for grep and cut.
+	width := 0
+	if f.IOStreams.IsStdoutTTY() {
+		width = f.IOStreams.TerminalWidth()
+	}
+	fmt.Fprint(f.IOStreams.Out, events.Table(l, now, width))
 	return nil
 }

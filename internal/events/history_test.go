@@ -34,7 +34,7 @@ func putEvents(t testing.TB, lc *cloudwatchlogs.Client, group string, start time
 			at := start.Add(time.Duration(k) * time.Second)
 			msg, _ := json.Marshal(map[string]any{
 				"version": "0", "id": fmt.Sprintf("ev-%d-%d", i, k), "detail-type": "Batch Job State Change", "source": "aws.batch",
-				"time":   at.UTC().Format(time.RFC3339),
+				"time": at.UTC().Format(time.RFC3339),
 				"detail": map[string]any{"jobId": id, "jobName": "job-" + id[:4], "status": st, "statusReason": "reason " + st, "createdAt": start.UnixMilli(),
 					"jobQueue": "arn:aws:batch:us-east-1:000000000000:job-queue/demo-queue"},
 			})
