@@ -60,8 +60,9 @@ func TestFollowFillsFromHistory(t *testing.T) {
 		t.Errorf("b's report: statesFrom %q, want %q", r.StatesFrom, FromDescribeJobs)
 	}
 	st := ui.NewStyles(nil, false)
-	if s := Summary(js[0], now, st); !strings.Contains(s, "states      from Batch's job events") {
-		t.Errorf("a's summary does not name the events:\n%s", s)
+	if s := Summary(js[0], now, st); !strings.Contains(s, "states      from Batch's job events") ||
+		!strings.Contains(s, "reasons     1970-01-01T00:00:04Z STARTING: placed") {
+		t.Errorf("a's summary does not name the events and the reason it had:\n%s", s)
 	}
 	if s := Summary(js[1], now, st); !strings.Contains(s, "states      from DescribeJobs") {
 		t.Errorf("b's summary does not name DescribeJobs:\n%s", s)

@@ -206,6 +206,17 @@ func Summary(j *Job, now time.Time, st ui.Styles) string {
 		}
 	}
 	row("states", statesFrom(j))
+	// The reasons the job had on the way, which DescribeJobs overwrites:
+	// each one once, the last (in the header or attempts) left out.
+	label, last := "reasons", ""
+	for _, t := range j.Transitions {
+		if t.Reason == "" || t.Reason == last || t.Reason == j.StatusReason {
+			continue
+		}
+		last = t.Reason
+		row(label, fmt.Sprintf("%s %s: %s", t.At.Format(time.RFC3339), t.State, t.Reason))
+		label = ""
+	}
 	if j.LogStream != "" {
 		row("log stream", j.LogGroup+" "+j.LogStream)
 	}
