@@ -69,6 +69,7 @@ func TestListMergesEventsAndListJobs(t *testing.T) {
 	}
 	golden.AssertString(t, "jobs-table-100.golden", events.Table(l, start.Add(time.Hour), 100))
 	narrow := events.Table(l, start.Add(time.Hour), 80)
+	golden.AssertString(t, "jobs-table-80.golden", narrow)
 	for _, line := range strings.Split(strings.TrimSuffix(narrow, "\n"), "\n") {
 		if w := len([]rune(line)); w > 80 {
 			t.Errorf("line %d wide in an 80-column table: %q", w, line)
