@@ -229,7 +229,7 @@ func statesFrom(j *Job) string {
 	if j.FromEvents {
 		return "from Batch's job events (each state's start)"
 	}
-	return "from DescribeJobs and polling (no job events recorded for it)"
+	return "from DescribeJobs and polling"
 }
 
 func attemptLine(a Attempt) string {
