@@ -35,6 +35,10 @@ const fixedJob = `{"jobs":[{"jobId":"8f2c6d1e-4b7a-4c1d-9e3f-2a5b6c7d8e9f","jobA
 "attempts":[{"startedAt":1764040041200,"stoppedAt":1764040048100,"container":{"exitCode":0,"logStreamName":"batch-xray-job/default/0a1b2c3d"}}],
 "container":{"exitCode":0,"logStreamName":"batch-xray-job/default/0a1b2c3d"}}]}`
 
+// noJobEvents is CloudWatch Logs' FilterLogEvents answer (the one call
+// at / these tests script) for a job whose events were never recorded.
+const noJobEvents = `{"events":[],"searchedLogStreams":[]}`
+
 // fixedNow is when the outputs are made: an hour after the job stopped.
 var fixedNow = time.UnixMilli(1764040048100).Add(time.Hour).UTC()
 
@@ -96,7 +100,7 @@ func goldenFactory(cfg aws.Config, output string) (*factory, *lockedBuffer, *loc
 func TestStatusGolden(t *testing.T) {
 	for _, output := range []string{outputText, outputJSON} {
 		t.Run(output, func(t *testing.T) {
-			cfg := fixedAWS(t, map[string]string{"/v1/describejobs": fixedJob})
+			cfg := fixedAWS(t, map[string]string{"/v1/describejobs": fixedJob, "/": noJobEvents})
 			f, out, errOut := goldenFactory(cfg, output)
 			err := runStatus(context.Background(), &statusOptions{f: f, ids: []string{"8f2c6d1e-4b7a-4c1d-9e3f-2a5b6c7d8e9f"}, once: true, maxWait: time.Minute, explainAfter: time.Minute})
 			if err != nil {
@@ -118,6 +122,7 @@ func TestTraceGolden(t *testing.T) {
 				"/v1/describejobs": fixedJob,
 				"/TraceSummaries":  `{"TraceSummaries":[{"Id":"1-69251d69-3c1f5d7a9b2e4f6a8c0d1e2f"}]}`,
 				"/Traces":          string(traces),
+				"/":                noJobEvents,
 			})
 			f, out, errOut := goldenFactory(cfg, output)
 			opts := &traceOptions{f: f, clock: clockwork.NewFakeClockAt(fixedNow), jobID: "8f2c6d1e-4b7a-4c1d-9e3f-2a5b6c7d8e9f"}

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
 
@@ -90,6 +91,9 @@ batchxray) at it, and serves until interrupted.`,
 			if opts.StandIn.Latency < 0 || opts.StandIn.IAMPropagation < 0 || opts.StandIn.ComputeEnvironmentDelay < 0 {
 				return usageErrorf("--latency, --iam-propagation and --compute-environment-delay cannot be negative")
 			}
+			if opts.StandIn.BatchRetention <= 0 {
+				return usageErrorf("invalid --batch-retention %s: must be positive", opts.StandIn.BatchRetention)
+			}
 			// On the command line 0 means no delay; in Options 0 means the
 			// default and a negative value none.
 			if opts.StandIn.ComputeEnvironmentDelay == 0 {
@@ -138,6 +142,7 @@ batchxray) at it, and serves until interrupted.`,
 	fl.Float64Var(&opts.StandIn.ThrottleRate, "throttle-rate", 0, "share of calls (0 to 1) answered with the service's throttling error")
 	fl.DurationVar(&opts.StandIn.IAMPropagation, "iam-propagation", 0, "how long new IAM roles and instance profiles stay invisible to other services")
 	fl.DurationVar(&opts.StandIn.ComputeEnvironmentDelay, "compute-environment-delay", 2*time.Second, "how long Batch compute environments and job queues stay CREATING, UPDATING or DELETING")
+	fl.DurationVar(&opts.StandIn.BatchRetention, "batch-retention", batch.DefaultRetention, "how long Batch still returns a job after it ended (DescribeJobs, ListJobs)")
 	fl.DurationVar(&opts.StandIn.XRay.IndexDelay, "xray-index-delay", 3*time.Second, "how long after its segments arrive X-Ray indexes a trace (GetTraceSummaries, BatchGetTraces)")
 	fl.StringVar(&opts.StandIn.XRay.Destination, "xray-destination", "xray", "where X-Ray sends segments: xray, or cloudwatchlogs (Transaction Search, spans in aws/spans)")
 	fl.Float64Var(&opts.StandIn.XRay.IndexingPercentage, "indexing-percentage", 1, "share of traces (percent) Transaction Search indexes as trace summaries")

@@ -47,7 +47,7 @@ func localTestFactory(log *lockedBuffer) (*factory, *bytes.Buffer, *bytes.Buffer
 
 func TestLocalFlags(t *testing.T) {
 	xrayDefaults := xray.Config{IndexDelay: 3 * time.Second, Destination: "XRay", IndexingPercentage: 1, RetrievalDelay: time.Second}
-	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", OTLPAddr: "127.0.0.1:4318", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second, XRay: xrayDefaults}}
+	defaults := localOptions{Addr: "127.0.0.1:4566", DaemonAddr: "127.0.0.1:2000", OTLPAddr: "127.0.0.1:4318", StandIn: localaws.Options{Account: "000000000000", ComputeEnvironmentDelay: 2 * time.Second, BatchRetention: 24 * time.Hour, XRay: xrayDefaults}}
 	tests := []struct {
 		name    string
 		args    []string
@@ -59,11 +59,11 @@ func TestLocalFlags(t *testing.T) {
 		{
 			name: "every flag",
 			args: []string{"--addr", "127.0.0.1:0", "--daemon-addr", "127.0.0.1:2001", "--account", "123456789012", "--ready-file", "/tmp/ready",
-				"--latency", "50ms", "--throttle-rate", "0.25", "--iam-propagation", "8s", "--compute-environment-delay", "5s"},
+				"--latency", "50ms", "--throttle-rate", "0.25", "--iam-propagation", "8s", "--compute-environment-delay", "5s", "--batch-retention", "1m"},
 			region: "eu-west-1",
 			want: func(o *localOptions) {
 				o.Addr, o.DaemonAddr, o.ReadyFile = "127.0.0.1:0", "127.0.0.1:2001", "/tmp/ready"
-				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second, ComputeEnvironmentDelay: 5 * time.Second, XRay: xrayDefaults}
+				o.StandIn = localaws.Options{Account: "123456789012", Region: "eu-west-1", Latency: 50 * time.Millisecond, ThrottleRate: 0.25, IAMPropagation: 8 * time.Second, ComputeEnvironmentDelay: 5 * time.Second, BatchRetention: time.Minute, XRay: xrayDefaults}
 			},
 		},
 		{name: "endpoint URL as --addr", args: []string{"--addr", "http://127.0.0.1:4567"}, want: func(o *localOptions) { o.Addr = "127.0.0.1:4567" }},
@@ -87,6 +87,7 @@ func TestLocalFlags(t *testing.T) {
 		{name: "indexing nothing", args: []string{"--indexing-percentage", "0"}, want: func(o *localOptions) { o.StandIn.XRay.IndexingPercentage = -1 }},
 		{name: "unknown destination", args: []string{"--xray-destination", "s3"}, wantErr: `invalid --xray-destination "s3": want xray or cloudwatchlogs`},
 		{name: "indexing over 100", args: []string{"--indexing-percentage", "150"}, wantErr: "invalid --indexing-percentage 150: want a percentage from 0 to 100"},
+		{name: "zero batch retention", args: []string{"--batch-retention", "0s"}, wantErr: "invalid --batch-retention 0s: must be positive"},
 		{name: "negative index delay", args: []string{"--xray-index-delay", "-1s"}, wantErr: "--xray-index-delay and --xray-retrieval-delay cannot be negative"},
 	}
 	for _, tt := range tests {

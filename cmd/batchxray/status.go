@@ -8,8 +8,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/spf13/cobra"
 
+	"github.com/batchxray/batchxray/internal/events"
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/ui"
 )
@@ -67,6 +69,7 @@ func runStatus(ctx context.Context, opts *statusOptions) error {
 	js, err := jobs.Follow(ctx, batch.NewFromConfig(cfg), opts.ids, jobs.FollowOptions{
 		Once: opts.once, MaxWait: opts.maxWait, ExplainAfter: opts.explainAfter,
 		IO: f.IOStreams, Now: f.Now, Log: f.Logger(),
+		History: events.Log{Client: cloudwatchlogs.NewFromConfig(cfg), Group: events.GroupFor(f.Globals.Stack)},
 	})
 	var le *jobs.LookupError
 	if errors.As(err, &le) {

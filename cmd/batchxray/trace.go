@@ -12,6 +12,7 @@ import (
 	"github.com/jonboulle/clockwork"
 	"github.com/spf13/cobra"
 
+	"github.com/batchxray/batchxray/internal/events"
 	"github.com/batchxray/batchxray/internal/report"
 	"github.com/batchxray/batchxray/internal/traces"
 	"github.com/batchxray/batchxray/internal/ui"
@@ -106,6 +107,7 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	defer progress.Close()
 	lo := opts.lookup
 	lo.Progress = progress
+	lo.History = events.Log{Client: cloudwatchlogs.NewFromConfig(cfg), Group: events.GroupFor(f.Globals.Stack)}
 	if !opts.raw && !f.Globals.JSON() && f.Globals.Output != outputOTLP {
 		lo.Logs = cloudwatchlogs.NewFromConfig(cfg)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 
 	"github.com/batchxray/batchxray/internal/events"
+	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 )
@@ -31,6 +32,47 @@ func (c *countingLogs) FilterLogEvents(ctx context.Context, in *cloudwatchlogs.F
 // (five events a child, in the shape EventBridge writes them) from a
 // stand-in answering each call in 50 ms.
 func BenchmarkReadArrayOf1000(b *testing.B) {
+	lc, group, parent := arrayOf1000(b)
+	began := time.Now()
+	for b.Loop() {
+		got, err := events.Read(context.Background(), lc, group, parent, time.Time{}, time.Time{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(got) != 1000 || len(got[parent+":999"]) != 5 {
+			b.Fatalf("%d children read, want 1000 with 5 changes each", len(got))
+		}
+	}
+	b.ReportMetric(float64(lc.calls.Load())/float64(b.N), "calls/op")
+	b.ReportMetric(time.Since(began).Seconds()/float64(b.N), "wall-s/op")
+}
+
+// BenchmarkFillArrayOf1000 is what status and trace do for such an array:
+// Log.Fill of the parent and its 1,000 children, one query for them all.
+func BenchmarkFillArrayOf1000(b *testing.B) {
+	lc, group, parent := arrayOf1000(b)
+	js := make([]*jobs.Job, 0, 1001)
+	js = append(js, &jobs.Job{ID: parent})
+	for i := range 1000 {
+		js = append(js, &jobs.Job{ID: fmt.Sprintf("%s:%d", parent, i)})
+	}
+	began := time.Now()
+	for b.Loop() {
+		if err := (events.Log{Client: lc, Group: group}).Fill(context.Background(), js); err != nil {
+			b.Fatal(err)
+		}
+		if !js[1000].FromEvents || len(js[1000].Transitions) != 5 {
+			b.Fatalf("child 999: %+v, want its 5 changes", js[1000])
+		}
+	}
+	b.ReportMetric(float64(lc.calls.Load())/float64(b.N), "calls/op")
+	b.ReportMetric(time.Since(began).Seconds()/float64(b.N), "wall-s/op")
+}
+
+// arrayOf1000 starts a stand-in answering each call in 50 ms with the
+// events of a 1,000-child array (five a child, in the shape EventBridge
+// writes them) in the log group; its calls are counted from zero.
+func arrayOf1000(b *testing.B) (*countingLogs, string, string) {
 	_, cfg := localawstest.Start(b, localaws.Options{Latency: 50 * time.Millisecond})
 	ctx := context.Background()
 	lc := &countingLogs{Client: cloudwatchlogs.NewFromConfig(cfg)}
@@ -66,18 +108,7 @@ func BenchmarkReadArrayOf1000(b *testing.B) {
 		batch = batch[n:]
 	}
 	lc.calls.Store(0)
-	began := time.Now()
-	for b.Loop() {
-		got, err := events.Read(ctx, lc, group, parent, time.Time{}, time.Time{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(got) != 1000 || len(got[parent+":999"]) != 5 {
-			b.Fatalf("%d children read, want 1000 with 5 changes each", len(got))
-		}
-	}
-	b.ReportMetric(float64(lc.calls.Load())/float64(b.N), "calls/op")
-	b.ReportMetric(time.Since(began).Seconds()/float64(b.N), "wall-s/op")
+	return lc, group, parent
 }
 
 func sortByTime(es []types.InputLogEvent) {

@@ -132,8 +132,10 @@ func change(ev event, msg string) Change {
 func order(s jobs.State) int { return slices.Index(jobs.States, s) }
 
 // Apply puts a job's recorded changes on it as its transitions, with
-// their reasons, and marks its figures as coming from the events. With no
-// changes the job is left as it is, its figures from DescribeJobs.
+// their reasons, and marks its figures as coming from the events; the
+// transitions polling saw after the last recorded one (not delivered yet)
+// follow them. With no changes the job is left as it is, its figures from
+// DescribeJobs.
 func Apply(j *jobs.Job, cs []Change) {
 	if len(cs) == 0 {
 		return
@@ -144,6 +146,15 @@ func Apply(j *jobs.Job, cs []Change) {
 			continue
 		}
 		ts = append(ts, jobs.Transition{State: c.State, At: c.At, Reason: c.StatusReason})
+	}
+	// Events arrive a little after the transitions: what polling saw
+	// after the last one delivered is kept.
+	last := ts[len(ts)-1]
+	for _, t := range j.Transitions {
+		if t.At.After(last.At) && t.State != last.State {
+			ts = append(ts, t)
+			last = t
+		}
 	}
 	j.Transitions = ts
 	j.FromEvents = true

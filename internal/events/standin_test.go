@@ -100,11 +100,10 @@ func TestReadRunnableForLackOfVCPUs(t *testing.T) {
 	if !equal(got, append([]jobs.State{jobs.Submitted}, want...)) {
 		t.Errorf("spans %v: want SUBMITTED then %v", got, want)
 	}
-	// It waited for the first job's two seconds, less the second's own
-	// rounding of the events' times to whole seconds.
-	// Each state apart, in order, from the events (the stand-in's Batch
-	// started the second job while the first held the compute
-	// environment's one vCPU, so the RUNNABLE stretch here is short).
+	// Each state apart, in order, from the events. The second waited in
+	// RUNNABLE until the first freed the one vCPU; the events' times have
+	// whole seconds (as EventBridge's do), so the stretch is known to the
+	// second.
 	for i, sp := range spans[:len(spans)-1] {
 		if sp.End.Before(sp.Start) || sp.End != spans[i+1].Start {
 			t.Errorf("span %d %+v does not end where %+v starts", i, sp, spans[i+1])

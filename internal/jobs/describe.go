@@ -25,7 +25,7 @@ func (e *NotFoundError) Error() string {
 	if len(e.IDs) > 1 {
 		noun = "jobs"
 	}
-	return fmt.Sprintf("%s not found: %s (Batch keeps finished jobs for about 7 days; check the ID and --region)", noun, strings.Join(e.IDs, ", "))
+	return fmt.Sprintf("%s not found: %s (Batch forgets finished jobs after a while: batchxray jobs still lists them from the job events; check the ID and --region)", noun, strings.Join(e.IDs, ", "))
 }
 
 // NotFound marks the error for exit code 4.

@@ -6,5 +6,7 @@
 // in RUNNABLE, and the pure rendering of the live line, transition lines and
 // summaries. Follow is the use case `status` and `submit --wait` share: look
 // the jobs up, wait for them with a live line (ui.Live) or transition lines,
-// explain a long RUNNABLE once, and name a failed array's failed children.
+// explain a long RUNNABLE once, and name a failed array's failed children;
+// a History (the recorded job events) then fills in each job's recorded
+// transitions, and StatesFrom says which source the figures come from.
 package jobs

@@ -46,6 +46,9 @@ type FollowOptions struct {
 	Now func() time.Time
 	// Log receives what is only worth a --debug line (default discards).
 	Log *slog.Logger
+	// History, when not nil, fills in the jobs' transitions at the end
+	// from Batch's recorded events (the stack's job events log group).
+	History History
 }
 
 // LookupError is a failure to look the jobs up at all: there is nothing
@@ -69,6 +72,15 @@ func Follow(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	js, err := followJobs(ctx, c, ids, o)
+	// The record is read once the jobs are as they will be shown, also
+	// after a timeout or an interruption (its context may be done, then
+	// the jobs keep what polling saw).
+	fillHistory(ctx, o.History, js, o.Log.Debug)
+	return js, err
+}
+
+func followJobs(ctx context.Context, c FollowAPI, ids []string, o FollowOptions) ([]*Job, error) {
 	if o.Submitted {
 		js, err := follow(ctx, c, ids, o)
 		nameInterruptions(ctx, c, js, o.Log)

@@ -112,7 +112,8 @@ type Job struct {
 	Transitions []Transition `json:"transitions,omitempty"`
 	// FromEvents says the transitions are Batch's own events (exact), not
 	// polling's sightings.
-	FromEvents bool `json:"fromEvents,omitempty"`
+	// Always in JSON: false says the figures come from DescribeJobs.
+	FromEvents bool `json:"fromEvents"`
 }
 
 // defaultLogGroup is where Batch sends a job's output when its job

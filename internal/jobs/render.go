@@ -205,11 +205,31 @@ func Summary(j *Job, now time.Time, st ui.Styles) string {
 			row(label, childLine(c, st))
 		}
 	}
+	row("states", statesFrom(j))
+	// The reasons the job had on the way, which DescribeJobs overwrites:
+	// each one once, the last (in the header or attempts) left out.
+	label, last := "reasons", ""
+	for _, t := range j.Transitions {
+		if t.Reason == "" || t.Reason == last || t.Reason == j.StatusReason {
+			continue
+		}
+		last = t.Reason
+		row(label, fmt.Sprintf("%s %s: %s", t.At.Format(time.RFC3339), t.State, t.Reason))
+		label = ""
+	}
 	if j.LogStream != "" {
 		row("log stream", j.LogGroup+" "+j.LogStream)
 	}
 	row("trace", "batchxray trace "+j.ID)
 	return b.String()
+}
+
+// statesFrom says where the time in each state comes from.
+func statesFrom(j *Job) string {
+	if j.FromEvents {
+		return "from Batch's job events (each state's start)"
+	}
+	return "from DescribeJobs and polling"
 }
 
 func attemptLine(a Attempt) string {
@@ -271,6 +291,9 @@ type Report struct {
 	Spans []StateSpan `json:"spans"`
 	// SecondsInState is the time spent in each state.
 	SecondsInState map[State]float64 `json:"secondsInState"`
+	// StatesFrom names the source of Spans and SecondsInState: "events"
+	// (Batch's recorded job events) or "DescribeJobs".
+	StatesFrom string `json:"statesFrom"`
 	// TraceCommand shows the job's trace.
 	TraceCommand string `json:"traceCommand"`
 }
@@ -283,6 +306,7 @@ func NewReport(j *Job, now time.Time) Report {
 		RunTimeSeconds:   j.RunTime(now).Seconds(),
 		Spans:            j.StateSpans(),
 		SecondsInState:   map[State]float64{},
+		StatesFrom:       j.StatesFrom(),
 		TraceCommand:     "batchxray trace " + j.ID,
 	}
 	if r.Spans == nil {

@@ -45,6 +45,7 @@ func New(opts Options) *Server {
 		OTLPAddr:      s.OTLPAddr,
 		Executable:    opts.Executable,
 		ResourceDelay: opts.ComputeEnvironmentDelay,
+		Retention:     opts.BatchRetention,
 	})
 	s.services["batch"] = batchService
 	s.batch = batchService

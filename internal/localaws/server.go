@@ -43,6 +43,9 @@ type Options struct {
 	// job queues stay CREATING, UPDATING or DELETING (default 2s; negative:
 	// no delay).
 	ComputeEnvironmentDelay time.Duration
+	// BatchRetention is how long Batch still returns a finished job
+	// (default batch.DefaultRetention; negative: forever).
+	BatchRetention time.Duration
 	// XRay are X-Ray's settings: its indexing delay, trace segment
 	// destination and indexing rule. Its spans go to this stand-in's
 	// CloudWatch Logs unless XRay.Spans is set.

@@ -1,6 +1,7 @@
 package traces
 
 import (
+	"context"
 	"time"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -30,11 +31,16 @@ const (
 // Track is the lifecycle of one attempt: from submission (or the end of the
 // previous attempt) to the attempt's end.
 type Track struct {
-	Attempt  int     `json:"attempt"`
-	Phases   []Phase `json:"phases"`
-	Outcome  string  `json:"outcome"`
-	ExitCode *int    `json:"exitCode,omitempty"`
-	Reason   string  `json:"reason,omitempty"`
+	Attempt int `json:"attempt"`
+	// StatesFrom names where the phases come from: "events" (Batch's
+	// recorded job events, each state apart) or "DescribeJobs" (its
+	// timestamps, the states before RUNNING merged into queued where
+	// polling did not see them).
+	StatesFrom string  `json:"statesFrom"`
+	Phases     []Phase `json:"phases"`
+	Outcome    string  `json:"outcome"`
+	ExitCode   *int    `json:"exitCode,omitempty"`
+	Reason     string  `json:"reason,omitempty"`
 }
 
 // Start is when the track begins.
@@ -74,7 +80,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 		if end.Before(from) {
 			end = from
 		}
-		t := Track{Attempt: i + 1, ExitCode: a.ExitCode, Reason: a.Reason}
+		t := Track{Attempt: i + 1, StatesFrom: j.StatesFrom(), ExitCode: a.ExitCode, Reason: a.Reason}
 		if t.Reason == "" {
 			t.Reason = a.StatusReason
 		}
@@ -133,4 +139,20 @@ func phases(spans []jobs.StateSpan, from, end time.Time, open bool) []Phase {
 	}
 	ps[len(ps)-1].Open = open
 	return ps
+}
+
+// fillHistory fills in the transitions of the view's job and children from
+// h, in one call so an array is read by its parent's ID. A record that
+// cannot be read leaves the figures from DescribeJobs, which the drawing
+// then names as their source.
+func fillHistory(ctx context.Context, h jobs.History, v *View) {
+	if h == nil {
+		return
+	}
+	js := make([]*jobs.Job, 0, 1+len(v.Children))
+	js = append(js, &v.Job)
+	for i := range v.Children {
+		js = append(js, &v.Children[i].Job)
+	}
+	_ = h.Fill(ctx, js)
 }

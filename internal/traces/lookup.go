@@ -71,6 +71,9 @@ type LookupOptions struct {
 	// attempt's output (see withLogs).
 	Logs     LogsAPI
 	LogLines int
+	// History, when not nil, fills in the job's (and its children's)
+	// transitions from Batch's recorded events.
+	History jobs.History
 }
 
 // IndexError is an Index the job cannot have: it is no array job, or the
@@ -148,6 +151,7 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 		}
 	}
 
+	fillHistory(ctx, o.History, &v)
 	req := Request{Job: v.Job, Wait: wait, Expect: expect}
 	if traceID != "" {
 		if req.TraceIDs, err = traceIDs(traceID, v.Children); err != nil {

@@ -243,6 +243,50 @@ func (s *Service) submitJob(in *submitJobInput) (any, error) {
 	return map[string]string{"jobArn": j.d.JobArn, "jobName": j.d.JobName, "jobId": j.d.JobID}, nil
 }
 
+// DefaultRetention is how long the stand-in's Batch returns a job after it
+// ended. AWS documents no figure that we found (the API references of
+// DescribeJobs and ListJobs name none); finished jobs are commonly seen to
+// disappear after about a day, so the stand-in forgets them then, the
+// shorter of the figures in circulation: it must not be more forgiving
+// than AWS.
+const DefaultRetention = 24 * time.Hour
+
+// forget drops the jobs that ended more than the retention ago, as Batch
+// stops returning them: an array's children go with their parent, and a
+// job another still waits on is kept until that one has ended too.
+func (s *Service) forget(now time.Time) {
+	if s.cfg.Retention < 0 {
+		return
+	}
+	cutoff := now.Add(-s.cfg.Retention)
+	gone := map[*job]bool{}
+	for _, j := range s.order {
+		if j.parent == nil && j.terminal() && !time.UnixMilli(j.d.StoppedAt).After(cutoff) {
+			gone[j] = true
+			for _, c := range j.children {
+				gone[c] = true
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	for _, j := range s.order {
+		if gone[j] {
+			continue
+		}
+		for _, d := range j.deps {
+			if gone[d] && !j.terminal() {
+				delete(gone, d)
+			}
+		}
+	}
+	s.order = slices.DeleteFunc(s.order, func(j *job) bool { return gone[j] })
+	for j := range gone {
+		delete(s.jobs, j.d.JobID)
+	}
+}
+
 func (s *Service) add(j *job) {
 	s.seq++
 	j.seq = s.seq

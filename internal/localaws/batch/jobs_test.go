@@ -446,3 +446,63 @@ func TestArrayChildrenStartWhenTheyRun(t *testing.T) {
 		t.Errorf("child 1 startedAt %d is before child 0 stopped (%d): it shows the wait as run time", *second.StartedAt, *first.StoppedAt)
 	}
 }
+
+// Batch stops returning a job some time after it ended: DescribeJobs
+// leaves it out and ListJobs no longer lists it, while a younger one stays.
+func TestFinishedJobsAreForgottenAfterTheRetention(t *testing.T) {
+	f := start(t, localaws.Options{BatchRetention: time.Hour})
+	f.stack("q", 2)
+	def := f.define("d", []string{"true"}, nil)
+	old := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("old"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)})
+	f.waitFor(old, types.JobStatusSucceeded)
+	f.clock.Advance(30 * time.Minute)
+	young := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("young"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)})
+	f.waitFor(young, types.JobStatusSucceeded)
+	listed := func() []string {
+		out, err := f.batch.ListJobs(f.ctx, &awsbatch.ListJobsInput{JobQueue: aws.String("q"), JobStatus: types.JobStatusSucceeded})
+		if err != nil {
+			t.Fatalf("ListJobs: %v", err)
+		}
+		var names []string
+		for _, s := range out.JobSummaryList {
+			names = append(names, aws.ToString(s.JobName))
+		}
+		return names
+	}
+	if got := listed(); len(got) != 2 {
+		t.Fatalf("before the retention ListJobs lists %v, want both", got)
+	}
+	f.clock.Advance(31 * time.Minute)
+	out, err := f.batch.DescribeJobs(f.ctx, &awsbatch.DescribeJobsInput{Jobs: []string{old, young}})
+	if err != nil {
+		t.Fatalf("DescribeJobs: %v", err)
+	}
+	if len(out.Jobs) != 1 || aws.ToString(out.Jobs[0].JobId) != young {
+		t.Errorf("DescribeJobs returns %d jobs, want only the young one", len(out.Jobs))
+	}
+	if got := listed(); !slices.Equal(got, []string{"young"}) {
+		t.Errorf("ListJobs lists %v after the old job's retention, want [young]", got)
+	}
+}
+
+// A compute environment with maxvCpus 1 starts no second 1-vCPU job while
+// one runs: the second waits in RUNNABLE, and starts when the vCPU is freed.
+func TestOneVCPUQueuesTheSecondJobInRunnable(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 1)
+	long := f.define("long", []string{"sleep", "600"}, nil)
+	quick := f.define("quick", []string{"true"}, nil)
+	first := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("first"), JobQueue: aws.String("q"), JobDefinition: aws.String(long)})
+	f.waitFor(first, types.JobStatusRunning)
+	second := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("second"), JobQueue: aws.String("q"), JobDefinition: aws.String(quick)})
+	for range 50 {
+		f.clock.Advance(step)
+	}
+	if j := f.job(second); j.Status != types.JobStatusRunnable {
+		t.Fatalf("second job is %s while the first holds the one vCPU, want RUNNABLE", j.Status)
+	}
+	if _, err := f.batch.TerminateJob(f.ctx, &awsbatch.TerminateJobInput{JobId: aws.String(first), Reason: aws.String("make room")}); err != nil {
+		t.Fatalf("TerminateJob: %v", err)
+	}
+	f.waitFor(second, types.JobStatusSucceeded)
+}

@@ -21,6 +21,7 @@ func (s *Service) settle() {
 	for _, q := range s.queues {
 		s.settleQueue(q, now)
 	}
+	s.forget(now)
 	// A transition can enable another (a dependency succeeds, capacity
 	// frees up), so go round until nothing moves.
 	for {
@@ -98,6 +99,10 @@ func (s *Service) step(j *job, now time.Time) bool {
 		case allOK && ok:
 			s.move(j, jobRunnable, maxTime(t, last))
 			return true
+		// "If there are dependencies, the job is moved to PENDING. If
+		// there are no dependencies, the job is moved to RUNNABLE" (AWS
+		// Batch User Guide, Job states): a job without dependencies
+		// skips PENDING, so Batch sends no PENDING event for it.
 		case !allOK && j.d.Status == jobSubmitted:
 			s.move(j, jobPending, t)
 			return true

@@ -61,6 +61,9 @@ type Config struct {
 	// KillGrace is how long a job's process has after SIGTERM before it is
 	// killed (default 30s, as ECS's stop timeout).
 	KillGrace time.Duration
+	// Retention is how long Batch still returns a job after it ended
+	// (default DefaultRetention; negative: forever).
+	Retention time.Duration
 }
 
 // Service is the stand-in's AWS Batch.
@@ -92,6 +95,9 @@ func New(env awsproto.Env, cfg Config) *Service {
 	}
 	if cfg.KillGrace <= 0 {
 		cfg.KillGrace = 30 * time.Second
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
 	}
 	if cfg.Executable == "" {
 		cfg.Executable = DefaultExecutable()
