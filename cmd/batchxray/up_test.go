@@ -192,6 +192,30 @@ func TestRunUpAndDown(t *testing.T) {
 	}
 }
 
+// TestUpWithoutADefaultVPC: in an account with no default VPC and no
+// --subnets, up says so in one line with what to do, and creates nothing.
+func TestUpWithoutADefaultVPC(t *testing.T) {
+	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond, NoDefaultVPC: true})
+	f, out, errOut := stackFactory(cfg, false, "")
+	err := runUp(context.Background(), upArgs(f))
+	if !errors.Is(err, provision.ErrNoDefaultVPC) || exitCode(err) != exitError {
+		t.Fatalf("up: %v (exit %d), want ErrNoDefaultVPC and exit %d\n%s", err, exitCode(err), exitError, errOut)
+	}
+	var buf bytes.Buffer
+	printError(&buf, err)
+	if got, want := buf.String(), "batchxray: "+provision.ErrNoDefaultVPC.Error()+"\n"; got != want {
+		t.Errorf("error line = %q, want %q", got, want)
+	}
+	if out.Len() != 0 {
+		t.Errorf("up wrote data on stdout: %q", out)
+	}
+	for _, c := range srv.Calls() {
+		if c.Mutating() {
+			t.Errorf("up called %s %s in an account it cannot provision", c.Service, c.Operation)
+		}
+	}
+}
+
 // An endpoint with no container registry: up says to use --image, and what
 // failed names the missing operation.
 func TestUpHintsImageWithoutARegistry(t *testing.T) {
