@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"runtime"
 	"slices"
 	"strings"
@@ -13,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/batch"
+	batchtypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -59,14 +62,10 @@ var iamPrefix = map[string]string{"iam": "iam", "s3": "s3", "ecr": "ecr", "ec2":
 	"xray": "xray", "logs": "logs", "sts": "sts", "events": "events"}
 
 // notReachedHere are actions of calls the commands make on paths this test
-// cannot reach on the stand-in, and why.
-var notReachedHere = map[string]string{
-	"xray:BatchGetTraces":      "trace fetches the job's trace by ID once it is indexed; the job does not run here",
-	"batch:TerminateJob":       "down --yes terminates jobs left in the queue (whether the one job here has ended by then is a race) and submit --wait on Ctrl-C",
-	"xray:ListRetrievedTraces": "trace polls a retrieval it started once the job's trace exists; the job does not run here",
-	"xray:GetTraceSummaries":   "trace and report search by annotation only for jobs that carry no trace ID (submitted without batchxray)",
-	"logs:GetLogEvents":        "logs reads a job's output, which needs a job that ran; logs_job.txtar runs it",
-}
+// cannot reach on the stand-in, and why. The jobs here run (as processes of
+// the stand-in), so trace by ID and by search, Transaction Search's
+// retrieval, logs and down's terminate are all reached.
+var notReachedHere = map[string]string{}
 
 // drift changes the stack as a user could, and fills its bucket, so that
 // up's repairs and down's emptying make their calls; and it turns
@@ -104,7 +103,13 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	if runtime.GOOS != "linux" || (runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64") {
 		t.Skip("up pushes the job image built from this binary only on linux")
 	}
-	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond})
+	// The jobs run as this binary, which testscript.Main puts on PATH as
+	// batchxray.
+	bin, err := exec.LookPath("batchxray")
+	if err != nil {
+		t.Fatalf("the test binary as batchxray: %v", err)
+	}
+	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond, Executable: bin})
 	ctx := context.Background()
 	arch := map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
 	// mine are the indexes in the call log of the calls the test makes
@@ -122,34 +127,55 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	}
 	// execute parses the flags: the stack is the default one.
 	names, _ := provision.NamesFor(defaultStack, "000000000000", cfg.Region)
-	var jobID string
+	var jobID, rawID string
 	for _, args := range [][]string{
 		{"doctor"},
 		{"up", "--arch", arch},
 		{"up", "--arch", arch, "--dry-run", "--max-vcpus", "8"},
+		{"submit", "--wait", "--", "sh", "-c", "echo hello"},
+		{"status", "--once", "JOB"},
+		{"trace", "--wait", "30s", "JOB"},
+		{"logs", "JOB"},
+		{"RAW"},
+		{"trace", "--wait", "30s", "RAWJOB"},
 		{"DRIFT"},
 		{"up", "--arch", arch, "--daemon-version", "3.3.13"},
-		{"submit"},
-		{"status", "--once", "JOB"},
-		{"trace", "JOB"},
+		{"trace", "--wait", "10s", "JOB"},
+		{"submit", "--", "sleep", "600"},
 		{"doctor"},
 		{"down", "--yes"},
 	} {
-		if args[0] == "DRIFT" {
+		switch args[0] {
+		case "DRIFT":
 			own(func() error { return drift(ctx, cfg, names) })
+			continue
+		case "RAW":
+			// A job submitted without batchxray carries no trace ID: trace
+			// searches for it.
+			own(func() error {
+				out, err := batch.NewFromConfig(cfg).SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("raw"),
+					JobQueue: aws.String(names.JobQueue), JobDefinition: aws.String(names.JobDefinition),
+					ContainerOverrides: &batchtypes.ContainerOverrides{Command: []string{"batchxray", "job", "--", "sh", "-c", "echo raw"}}})
+				rawID = aws.ToString(out.JobId)
+				return err
+			})
 			continue
 		}
 		f, out, errOut := stackFactory(cfg, false, "")
 		for i, a := range args {
-			if a == "JOB" {
+			switch a {
+			case "JOB":
 				args[i] = jobID
+			case "RAWJOB":
+				args[i] = rawID
 			}
 		}
+		began := time.Now()
 		code := execute(ctx, f, args)
-		if args[0] == "submit" {
+		if args[0] == "submit" && jobID == "" {
 			jobID = strings.TrimSpace(out.String())
 		}
-		t.Logf("batchxray %s: exit %d", strings.Join(args, " "), code)
+		t.Logf("batchxray %s: exit %d (%s)", strings.Join(args, " "), code, time.Since(began).Round(time.Millisecond))
 		if code != 0 && args[0] != "doctor" && args[0] != "trace" && args[0] != "status" {
 			t.Fatalf("batchxray %s: exit %d\n%s", strings.Join(args, " "), code, errOut)
 		}

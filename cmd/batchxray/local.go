@@ -2,15 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"net"
-	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,9 +11,6 @@ import (
 	"github.com/batchxray/batchxray/internal/localaws/batch"
 	"github.com/batchxray/batchxray/internal/localaws/xray"
 )
-
-// shutdownGrace is how long requests in flight get to finish on Ctrl-C.
-const shutdownGrace = 5 * time.Second
 
 type localOptions struct {
 	f *factory
@@ -151,107 +140,10 @@ batchxray) at it, and serves until interrupted.`,
 }
 
 func runLocal(ctx context.Context, opts *localOptions) error {
-	errOut := opts.f.IOStreams.ErrOut
-	if opts.StandIn.AllowRemote {
-		fmt.Fprintf(errOut, "batchxray local: warning: --allow-remote: anyone who can reach %s can run commands on this machine\n", opts.Addr)
-	}
-	ln, err := net.Listen("tcp", opts.Addr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("listen on %s: address already in use (is another batchxray local running? use --addr)", opts.Addr)
-		}
-		return fmt.Errorf("listen on %s: %w", opts.Addr, err)
-	}
-	defer func() { _ = ln.Close() }()
-
 	so := opts.StandIn
 	so.Logger = opts.f.Logger()
-	srv := localaws.New(so)
-	// Closed once, on every path: the services' stop funcs need not be
-	// idempotent.
-	closeSrv := sync.OnceValue(srv.Close)
-	defer func() { _ = closeSrv() }()
-	endpoint := "http://" + ln.Addr().String()
-	srv.SetEndpoint(endpoint)
-
-	daemonAddr, err := srv.StartDaemon(opts.DaemonAddr)
-	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("start the X-Ray daemon on %s: address already in use (is another batchxray local or X-Ray daemon running? use --daemon-addr)", opts.DaemonAddr)
-		}
-		return err
-	}
-
-	otlpAddr := ""
-	if opts.OTLPAddr != "" {
-		otlpAddr, err = srv.StartOTLP(opts.OTLPAddr)
-		// The default port may be another stand-in's or an agent's: say so
-		// and serve without it; an address asked for must be had.
-		if err != nil && (opts.otlpAddrSet || !errors.Is(err, syscall.EADDRINUSE)) {
-			return err
-		}
-		if err != nil {
-			fmt.Fprintf(errOut, "batchxray local: warning: %s is in use, so no OTLP receiver (use --otlp-addr)\n", opts.OTLPAddr)
-		}
-	}
-
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
-
-	if opts.ReadyFile != "" {
-		if err := writeReadyFile(opts.ReadyFile, endpoint); err != nil {
-			_ = hs.Close()
-			return err
-		}
-		defer func() { _ = os.Remove(opts.ReadyFile) }()
-	}
-	fmt.Fprintf(errOut, "batchxray local: serving AWS on %s, X-Ray daemon on %s (UDP and TCP)\n"+
-		"export AWS_ENDPOINT_URL=%s AWS_REGION=%s AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local\n"+
-		"Press Ctrl-C to stop.\n",
-		endpoint, daemonAddr, endpoint, srv.Options().Region)
-	if otlpAddr != "" {
-		fmt.Fprintf(errOut, "batchxray local: OTLP/HTTP receiver on http://%s%s\n", otlpAddr, xray.OTLPPath)
-	}
-	if opts.onReady != nil {
-		opts.onReady(endpoint)
-	}
-
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve on %s: %w", endpoint, err)
-	case <-ctx.Done():
-	}
-	// The parent context is cancelled: give requests in flight their own
-	// deadline to finish.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
-	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
-	}
-	if err := closeSrv(); err != nil {
-		return fmt.Errorf("stop the stand-in: %w", err)
-	}
-	fmt.Fprintln(errOut, "batchxray local: stopped")
-	return nil
-}
-
-// writeReadyFile writes the endpoint through a rename, so a script polling
-// for the file never reads it half-written.
-func writeReadyFile(path, endpoint string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".ready-*")
-	if err != nil {
-		return fmt.Errorf("write ready file: %w", err)
-	}
-	_, werr := tmp.WriteString(endpoint + "\n")
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write ready file %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		_ = os.Remove(tmp.Name())
-		return fmt.Errorf("write ready file %s: %w", path, err)
-	}
-	return nil
+	return localaws.Serve(ctx, so, localaws.Listen{
+		Addr: opts.Addr, DaemonAddr: opts.DaemonAddr, OTLPAddr: opts.OTLPAddr, OTLPRequired: opts.otlpAddrSet,
+		ReadyFile: opts.ReadyFile, Log: opts.f.IOStreams.ErrOut, OnReady: opts.onReady,
+	})
 }

@@ -216,7 +216,10 @@ func TestRunLocalDaemonPortInUse(t *testing.T) {
 }
 
 // TestLocalKilledTakesItsJobsWithIt: `batchxray local` killed with SIGKILL
-// (no chance to clean up) leaves no job process behind.
+// (no chance to clean up) leaves no job process behind: not the job's own
+// process, and not what that started (batchxray job -- sh, and the shell's
+// background sleep), as a task's end on AWS ends every process in its PID
+// namespace.
 func TestLocalKilledTakesItsJobsWithIt(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("only Linux ties a child's life to its parent's (Pdeathsig)")
@@ -273,36 +276,45 @@ func TestLocalKilledTakesItsJobsWithIt(t *testing.T) {
 		return err == nil && len(out.JobQueues) == 1 && out.JobQueues[0].Status == batchtypes.JQStatusValid
 	})
 	// The job's process starts a child of its own, as `batchxray job --`
-	// does: both must go.
+	// does, and that one a grandchild: all must go.
 	def, err := bc.RegisterJobDefinition(ctx, &batch.RegisterJobDefinitionInput{JobDefinitionName: aws.String("long"), Type: batchtypes.JobDefinitionTypeContainer,
 		ContainerProperties: &batchtypes.ContainerProperties{Image: aws.String("public.ecr.aws/docker/library/busybox:latest"),
-			Command: []string{"sh", "-c", "echo pid=$$; exec sleep 600"},
+			Command:     []string{"batchxray", "job", "--", "sh", "-c", "sleep 600 & echo pid=$$; echo pid=$!; wait"},
+			Environment: []batchtypes.KeyValuePair{{Name: aws.String("AWS_REGION"), Value: aws.String("us-east-1")}},
 			ResourceRequirements: []batchtypes.ResourceRequirement{
-				{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("1")}, {Type: batchtypes.ResourceTypeMemory, Value: aws.String("64")}}}})
+				{Type: batchtypes.ResourceTypeVcpu, Value: aws.String("1")}, {Type: batchtypes.ResourceTypeMemory, Value: aws.String("2048")}}}})
 	step("RegisterJobDefinition", err)
 	sub, err := bc.SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("long"), JobQueue: aws.String("q"), JobDefinition: def.JobDefinitionArn})
 	step("SubmitJob", err)
 
-	pid := 0
-	poll(t, "the job's pid in its log", func() bool {
+	var pids []int
+	poll(t, "the job's pids in its log", func() bool {
 		out, err := bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: []string{aws.ToString(sub.JobId)}})
 		if err != nil || len(out.Jobs) != 1 || out.Jobs[0].Container == nil || out.Jobs[0].Container.LogStreamName == nil {
 			return false
+		}
+		if j := out.Jobs[0]; j.Status == batchtypes.JobStatusFailed || j.Status == batchtypes.JobStatusSucceeded {
+			t.Fatalf("job %s (%s, %s) before it logged its pids", j.Status, aws.ToString(j.StatusReason), aws.ToString(j.Container.Reason))
 		}
 		ev, err := lc.GetLogEvents(ctx, &cloudwatchlogs.GetLogEventsInput{LogGroupName: aws.String("/aws/batch/job"),
 			LogStreamName: out.Jobs[0].Container.LogStreamName, StartFromHead: aws.Bool(true)})
 		if err != nil {
 			return false
 		}
+		pids = nil
 		for _, e := range ev.Events {
 			if v, ok := strings.CutPrefix(aws.ToString(e.Message), "pid="); ok {
-				pid, _ = strconv.Atoi(v)
+				if pid, err := strconv.Atoi(v); err == nil {
+					pids = append(pids, pid)
+				}
 			}
 		}
-		return pid > 0
+		return len(pids) == 2
 	})
-	if !alive(pid) {
-		t.Fatalf("job process %d is not running before the stand-in is killed", pid)
+	for _, pid := range pids {
+		if !alive(pid) {
+			t.Fatalf("job process %d is not running before the stand-in is killed", pid)
+		}
 	}
 
 	killed = true
@@ -310,7 +322,9 @@ func TestLocalKilledTakesItsJobsWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = standIn.Wait()
-	poll(t, fmt.Sprintf("job process %d to be gone", pid), func() bool { return !alive(pid) })
+	for _, pid := range pids {
+		poll(t, fmt.Sprintf("job process %d to be gone", pid), func() bool { return !alive(pid) })
+	}
 }
 
 // alive reports whether pid runs: it exists and is no zombie.
@@ -325,18 +339,21 @@ func alive(pid int) bool {
 	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
-// poll checks cond until it holds, a bounded number of times with a short
-// wait between: what it waits for happens in another process, in real time.
-// Nothing here asserts how long it takes.
+// poll checks cond on each tick until it holds or a deadline passes: what
+// it waits for happens in another process, in real time. The deadline is
+// generous; nothing here asserts how long it takes.
 func poll(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	for range 3000 {
-		if cond() {
-			return
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(30 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("gave up waiting for %s", what)
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("gave up waiting for %s", what)
 }
 
 func TestRunLocalAllowRemoteWarns(t *testing.T) {

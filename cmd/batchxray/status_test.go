@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/google/go-cmp/cmp"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -145,36 +144,14 @@ func cmdMakeStack(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 func TestStatusFlags(t *testing.T) {
-	tests := []struct {
-		name    string
-		args    []string
-		want    statusOptions
-		wantErr string
-	}{
+	tests := []flagCase[statusOptions]{
 		{name: "ids", args: []string{"a", "b"}, want: statusOptions{ids: []string{"a", "b"}, maxWait: 24 * time.Hour, explainAfter: 90 * time.Second}},
 		{name: "once", args: []string{"--once", "a"}, want: statusOptions{ids: []string{"a"}, once: true, maxWait: 24 * time.Hour, explainAfter: 90 * time.Second}},
 		{name: "max wait", args: []string{"--max-wait", "10m", "--explain-after", "5s", "a"}, want: statusOptions{ids: []string{"a"}, maxWait: 10 * time.Minute, explainAfter: 5 * time.Second}},
 		{name: "no id", args: nil, wantErr: "requires at least 1 arg"},
 		{name: "bad max wait", args: []string{"--max-wait", "0s", "a"}, wantErr: "invalid --max-wait 0s"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseFlags(t, nil, newStatusCmd, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.f = nil
-			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(statusOptions{})); d != "" {
-				t.Errorf("options (-want +got):\n%s", d)
-			}
-		})
-	}
+	testFlags(t, newStatusCmd, tests, false)
 }
 
 // errorsAsUsage reports whether err is a usage error (exit 2).

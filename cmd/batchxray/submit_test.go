@@ -16,7 +16,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/google/go-cmp/cmp"
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
@@ -34,12 +33,7 @@ func TestSubmitFlags(t *testing.T) {
 		}
 		return o
 	}
-	tests := []struct {
-		name    string
-		args    []string
-		want    submitOptions
-		wantErr string
-	}{
+	tests := []flagCase[submitOptions]{
 		{name: "defaults", want: base(nil)},
 		{
 			name: "every flag",
@@ -65,24 +59,7 @@ func TestSubmitFlags(t *testing.T) {
 		{name: "url with command", args: []string{"--url", "http://x", "--", "true"}, wantErr: "cannot go with a command"},
 		{name: "max wait zero", args: []string{"--max-wait", "0s"}, wantErr: "invalid --max-wait"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseFlags(t, nil, newSubmitCmd, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errorsAsUsage(err) {
-					t.Fatalf("err = %v, want a usage error with %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.f = nil
-			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(submitOptions{})); d != "" {
-				t.Errorf("options (-want +got):\n%s", d)
-			}
-		})
-	}
+	testFlags(t, newSubmitCmd, tests, true)
 }
 
 // fakeBatchxray is what the stand-in runs for `batchxray job -- CMD`: CMD.

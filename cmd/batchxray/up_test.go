@@ -5,14 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-containerregistry/pkg/authn"
 
@@ -21,7 +19,6 @@ import (
 	"github.com/batchxray/batchxray/internal/localaws/awsproto"
 	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 	"github.com/batchxray/batchxray/internal/provision"
-	"github.com/batchxray/batchxray/internal/ui"
 )
 
 func TestUpFlags(t *testing.T) {
@@ -32,12 +29,7 @@ func TestUpFlags(t *testing.T) {
 		change(&o)
 		return o
 	}
-	tests := []struct {
-		name    string
-		args    []string
-		want    upOptions
-		wantErr string
-	}{
+	tests := []flagCase[upOptions]{
 		{name: "defaults", want: def},
 		{name: "arm64 takes Graviton types", args: []string{"--arch", "arm64", "--job-binary", "./bx"},
 			want: with(func(o *upOptions) { o.arch, o.instanceTypes, o.jobBinary = "arm64", []string{"default_arm64"}, "./bx" })},
@@ -61,24 +53,7 @@ func TestUpFlags(t *testing.T) {
 		{name: "image and base image", args: []string{"--image", "a", "--base-image", "b"}, wantErr: "--image and --base-image exclude each other"},
 		{name: "unparsable base image", args: []string{"--base-image", "Not A Ref"}, wantErr: `invalid image reference "Not A Ref"`},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseFlags(t, nil, newUpCmd, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			got.f = nil
-			if d := cmp.Diff(tt.want, *got, cmp.AllowUnexported(upOptions{})); d != "" {
-				t.Errorf("options (-want +got):\n%s", d)
-			}
-		})
-	}
+	testFlags(t, newUpCmd, tests, false)
 }
 
 func TestDownFlags(t *testing.T) {
@@ -90,21 +65,6 @@ func TestDownFlags(t *testing.T) {
 			t.Errorf("down %v: err %v, options %+v, want yes=%v", tt.args, err, got, tt.yes)
 		}
 	}
-}
-
-// stackFactory is a factory on an in-process stand-in, with the terminal
-// switches set and stdin scripted.
-func stackFactory(cfg aws.Config, tty bool, stdin string) (*factory, *bytes.Buffer, *bytes.Buffer) {
-	f := &factory{Globals: &globalOptions{Stack: "cli", Output: outputText}, Now: time.Now}
-	var in, out, errOut *bytes.Buffer
-	f.IOStreams, in, out, errOut = ui.Test()
-	in.WriteString(stdin)
-	f.IOStreams.SetStdinTTY(tty)
-	f.IOStreams.SetStdoutTTY(tty)
-	f.IOStreams.SetStderrTTY(tty)
-	f.AWSConfig = func(context.Context) (aws.Config, error) { return cfg, nil }
-	f.Logger = func() *slog.Logger { return slog.New(slog.DiscardHandler) }
-	return f, out, errOut
 }
 
 var fastWaits = provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}
@@ -189,6 +149,30 @@ func TestRunUpAndDown(t *testing.T) {
 				t.Errorf("down's stderr:\n%s", errOut)
 			}
 		})
+	}
+}
+
+// TestUpWithoutADefaultVPC: in an account with no default VPC and no
+// --subnets, up says so in one line with what to do, and creates nothing.
+func TestUpWithoutADefaultVPC(t *testing.T) {
+	srv, cfg := localawstest.Start(t, localaws.Options{ComputeEnvironmentDelay: 10 * time.Millisecond, NoDefaultVPC: true})
+	f, out, errOut := stackFactory(cfg, false, "")
+	err := runUp(context.Background(), upArgs(f))
+	if !errors.Is(err, provision.ErrNoDefaultVPC) || exitCode(err) != exitError {
+		t.Fatalf("up: %v (exit %d), want ErrNoDefaultVPC and exit %d\n%s", err, exitCode(err), exitError, errOut)
+	}
+	var buf bytes.Buffer
+	printError(&buf, err)
+	if got, want := buf.String(), "batchxray: "+provision.ErrNoDefaultVPC.Error()+"\n"; got != want {
+		t.Errorf("error line = %q, want %q", got, want)
+	}
+	if out.Len() != 0 {
+		t.Errorf("up wrote data on stdout: %q", out)
+	}
+	for _, c := range srv.Calls() {
+		if c.Mutating() {
+			t.Errorf("up called %s %s in an account it cannot provision", c.Service, c.Operation)
+		}
 	}
 }
 

@@ -29,7 +29,7 @@ func New(opts Options) *Server {
 	iamService := iam.New(env, opts.IAMPropagation)
 	s.services["iam"] = iamService
 	s.services["sts"] = sts.New(env)
-	s.services["ec2"] = ec2.New(env)
+	s.services["ec2"] = ec2.New(env, ec2.Config{NoDefaultVPC: opts.NoDefaultVPC})
 	logsService := logs.New(env)
 	s.services["logs"] = logsService
 	ecrService := ecr.New(env, s.Endpoint)

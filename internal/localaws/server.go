@@ -59,6 +59,8 @@ type Options struct {
 	// runs the commands it is sent, and a page in a browser could reach a
 	// loopback port through a name it rebinds to 127.0.0.1.
 	AllowRemote bool
+	// NoDefaultVPC starts EC2 without a default VPC, as many accounts are.
+	NoDefaultVPC bool
 }
 
 func (o Options) withDefaults() Options {

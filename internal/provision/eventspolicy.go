@@ -16,7 +16,7 @@ import (
 type eventsPolicy struct {
 	done
 	p     *Provisioner
-	group *eventsLogGroup
+	group *logGroup
 
 	found string // the document plan or find found, "" for none
 }

@@ -19,7 +19,7 @@ const eventsTargetID = "batchxray-events-log-group"
 type eventsRule struct {
 	done
 	p     *Provisioner
-	group *eventsLogGroup
+	group *logGroup
 
 	found   *eventbridge.DescribeRuleOutput // what plan or find found
 	targets []ebtypes.Target

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
@@ -33,8 +34,13 @@ func (p *Provisioner) ActiveJobs(ctx context.Context) ([]Job, error) {
 	if err != nil || q == nil || q.Status == batchtypes.JQStatusDeleted || !p.owned(q.Tags) {
 		return nil, err
 	}
+	// One call lists one state, and a job moves on meanwhile: listed from
+	// the first state to the last, a job that moves is met again further
+	// on (and kept once, as last seen), where listed from the last to the
+	// first it could be missed.
 	var jobs []Job
-	for _, st := range activeStatuses {
+	at := map[string]int{}
+	for _, st := range slices.Backward(activeStatuses) {
 		pages := batch.NewListJobsPaginator(p.batch, &batch.ListJobsInput{JobQueue: aws.String(p.names.JobQueue), JobStatus: st})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
@@ -42,10 +48,19 @@ func (p *Provisioner) ActiveJobs(ctx context.Context) ([]Job, error) {
 				return nil, fmt.Errorf("list %s jobs: %w", st, err)
 			}
 			for _, j := range page.JobSummaryList {
-				jobs = append(jobs, Job{ID: aws.ToString(j.JobId), Name: aws.ToString(j.JobName), Status: string(j.Status)})
+				job := Job{ID: aws.ToString(j.JobId), Name: aws.ToString(j.JobName), Status: string(j.Status)}
+				if i, ok := at[job.ID]; ok {
+					jobs[i] = job
+					continue
+				}
+				at[job.ID] = len(jobs)
+				jobs = append(jobs, job)
 			}
 		}
 	}
+	// Shown furthest along first.
+	rank := func(j Job) int { return slices.Index(activeStatuses, batchtypes.JobStatus(j.Status)) }
+	slices.SortStableFunc(jobs, func(a, b Job) int { return rank(a) - rank(b) })
 	return jobs, nil
 }
 

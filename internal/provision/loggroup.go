@@ -10,22 +10,24 @@ import (
 	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 )
 
-// logGroup is the log group jobs write to.
+// logGroup is one of the stack's log groups: the one jobs write to, or the
+// one Batch's job state change events are recorded in (one event a stream,
+// as EventBridge delivers them). They differ only in name.
 type logGroup struct {
 	done
 	p             *Provisioner
+	groupName     string
 	retentionDays int32
 
 	group *logstypes.LogGroup // what plan or find found, nil for none
 }
 
 func (g *logGroup) kind() string { return "log group" }
-func (g *logGroup) name() string { return g.p.names.LogGroup }
+func (g *logGroup) name() string { return g.groupName }
 
-// describe returns the stack's log group and whether it is the stack's,
-// or nil.
+// describe returns the log group and whether it is the stack's, or nil.
 func (g *logGroup) describe(ctx context.Context) (*logstypes.LogGroup, bool, error) {
-	lg, err := g.p.findLogGroup(ctx)
+	lg, err := g.p.findLogGroup(ctx, g.groupName)
 	if err != nil || lg == nil {
 		return nil, false, err
 	}
@@ -46,7 +48,7 @@ func (g *logGroup) plan(ctx context.Context) (Result, error) {
 		g.group = nil
 		return Result{Action: Create}, nil
 	case !ours:
-		return Result{Action: NotOurs}, &NotOursError{"log group", g.p.names.LogGroup, g.p.names.Stack}
+		return Result{Action: NotOurs}, &NotOursError{"log group", g.groupName, g.p.names.Stack}
 	}
 	g.group = lg
 	res := Result{Action: Unchanged, ARN: logGroupARN(lg)}
@@ -57,7 +59,7 @@ func (g *logGroup) plan(ctx context.Context) (Result, error) {
 }
 
 func (g *logGroup) apply(ctx context.Context) (Result, error) {
-	p, name, days := g.p, g.p.names.LogGroup, g.retentionDays
+	p, name, days := g.p, g.groupName, g.retentionDays
 	if g.group == nil {
 		if _, err := p.logs.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: &name, Tags: p.stackTags()}); err != nil {
 			return Result{}, fmt.Errorf("create log group: %w", err)
@@ -69,7 +71,7 @@ func (g *logGroup) apply(ctx context.Context) (Result, error) {
 	if g.group != nil {
 		return g.out, nil
 	}
-	lg, err := p.findLogGroup(ctx)
+	lg, err := p.findLogGroup(ctx, name)
 	if err != nil || lg == nil {
 		return Result{Action: Create}, err
 	}
@@ -84,7 +86,7 @@ func (g *logGroup) find(ctx context.Context) (Result, error) {
 	case lg == nil:
 		return Result{Action: Absent}, nil
 	case !ours:
-		return Result{Action: NotOurs}, &NotOursError{"log group", g.p.names.LogGroup, g.p.names.Stack}
+		return Result{Action: NotOurs}, &NotOursError{"log group", g.groupName, g.p.names.Stack}
 	}
 	g.group = lg
 	return Result{Action: Delete, ARN: logGroupARN(lg)}, nil
@@ -97,9 +99,8 @@ func (g *logGroup) delete(ctx context.Context) (Result, error) {
 	return g.out, nil
 }
 
-// findLogGroup returns the stack's log group, or nil.
-func (p *Provisioner) findLogGroup(ctx context.Context) (*logstypes.LogGroup, error) {
-	name := p.names.LogGroup
+// findLogGroup returns the named log group, or nil.
+func (p *Provisioner) findLogGroup(ctx context.Context, name string) (*logstypes.LogGroup, error) {
 	pages := cloudwatchlogs.NewDescribeLogGroupsPaginator(p.logs, &cloudwatchlogs.DescribeLogGroupsInput{LogGroupNamePrefix: &name})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)

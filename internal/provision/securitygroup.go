@@ -111,9 +111,10 @@ type securityGroup struct {
 	subnets []string
 	own     string
 
-	net   network                  // what plan found
-	group *ec2types.SecurityGroup  // what plan found, nil for none
-	found []ec2types.SecurityGroup // what find found, in every VPC
+	net      network                  // what Up or plan found
+	netKnown bool                     // Up has read net, so plan need not
+	group    *ec2types.SecurityGroup  // what plan found, nil for none
+	found    []ec2types.SecurityGroup // what find found, in every VPC
 }
 
 func (s *securityGroup) kind() string { return "security group" }
@@ -126,9 +127,11 @@ func (s *securityGroup) name() string {
 
 func (s *securityGroup) plan(ctx context.Context) (Result, error) {
 	p, name := s.p, s.p.names.SecurityGroup
-	var err error
-	if s.net, err = p.network(ctx, s.subnets); err != nil {
-		return Result{}, err
+	if !s.netKnown {
+		var err error
+		if s.net, err = p.network(ctx, s.subnets); err != nil {
+			return Result{}, err
+		}
 	}
 	if s.own != "" {
 		if err := p.userGroup(ctx, s.own, s.net); err != nil {

@@ -23,7 +23,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 		inline: map[string]string{n.JobRolePolicy: jobRolePolicy(spec.Partition, n.Bucket)},
 	}}}
 	bucketNode := &node{usedByJobs: true, res: &bucket{p: p, partition: spec.Partition}}
-	logs := &node{usedByJobs: true, res: &logGroup{p: p, retentionDays: spec.LogRetentionDays}}
+	logs := &node{usedByJobs: true, res: &logGroup{p: p, groupName: n.LogGroup, retentionDays: spec.LogRetentionDays}}
 	sg := &securityGroup{p: p, subnets: spec.Subnets, own: spec.SecurityGroup}
 	sgNode := &node{res: sg}
 	lt := &launchTemplate{p: p, params: userdata.Params{Region: p.region, Partition: spec.Partition, Arch: spec.Arch, Version: spec.DaemonVersion, Agent: spec.Agent}}
@@ -35,7 +35,7 @@ func (p *Provisioner) graph(spec Spec) []*node {
 		maxVCPUs: spec.MaxVCPUs, instanceTypes: spec.InstanceTypes, spot: spec.Spot}
 	ceNode := &node{runsJobs: true, res: ce, needs: []*node{profileNode, sgNode, ltNode}}
 	queue := &node{res: &jobQueue{p: p, ce: ce}, needs: []*node{ceNode}}
-	evGroup := &eventsLogGroup{p: p, retentionDays: spec.LogRetentionDays}
+	evGroup := &logGroup{p: p, groupName: n.EventsLogGroup, retentionDays: spec.LogRetentionDays}
 	// The job events are kept while jobs run, so down removes them with
 	// what the jobs use.
 	evGroupNode := &node{usedByJobs: true, res: evGroup}

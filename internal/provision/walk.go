@@ -23,19 +23,24 @@ func (p *Provisioner) Up(ctx context.Context, spec Spec, dryRun bool) ([]Result,
 	if err := spec.Validate(); err != nil {
 		return nil, err
 	}
-	// The user's network is checked before anything is made in it.
-	if len(spec.Subnets) > 0 {
-		n, err := p.network(ctx, spec.Subnets)
-		if err != nil {
+	// The network is checked before anything is made: the user's, or the
+	// default VPC, which many accounts do not have (ErrNoDefaultVPC).
+	n, err := p.network(ctx, spec.Subnets)
+	if err != nil {
+		return nil, err
+	}
+	if spec.SecurityGroup != "" {
+		if err := p.userGroup(ctx, spec.SecurityGroup, n); err != nil {
 			return nil, err
 		}
-		if spec.SecurityGroup != "" {
-			if err := p.userGroup(ctx, spec.SecurityGroup, n); err != nil {
-				return nil, err
-			}
+	}
+	graph := p.graph(spec)
+	for _, nd := range graph {
+		if sg, ok := nd.res.(*securityGroup); ok {
+			sg.net, sg.netKnown = n, true
 		}
 	}
-	return p.up(ctx, p.graph(spec), dryRun)
+	return p.up(ctx, graph, dryRun)
 }
 
 // up walks nodes forwards.

@@ -56,7 +56,9 @@ func (s *Service) launch(j *job, c container, stream string) (*process, error) {
 	}
 	cmd := exec.Command(name, c.argv[1:]...)
 	cmd.Env = s.environment(j, c)
-	setProcessGroup(cmd)
+	if err := isolate(cmd); err != nil {
+		return nil, err
+	}
 	// A grandchild that keeps the output open must not hold the job.
 	cmd.WaitDelay = 5 * time.Second
 	var mu sync.Mutex

@@ -7,11 +7,13 @@ import (
 	"syscall"
 )
 
-// setProcessGroup puts the job in its own process group, so that stopping
-// it reaches whatever it started too (sh -c 'sleep 60'). Only Linux can
-// also tie the job's life to the stand-in's (Pdeathsig).
-func setProcessGroup(cmd *exec.Cmd) {
+// isolate puts the job in its own process group, so that stopping it
+// reaches whatever it started too (sh -c 'sleep 60'). Only Linux also ties
+// the job's life to the stand-in's (Pdeathsig, see supervise_linux.go):
+// here a stand-in killed with SIGKILL leaves its jobs running.
+func isolate(cmd *exec.Cmd) error {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return nil
 }
 
 // groupsRSS is known on Linux only (from /proc).

@@ -2,23 +2,9 @@ package batch
 
 import (
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 )
-
-// setProcessGroup puts the job in its own process group, so that stopping
-// it reaches whatever it started too (sh -c 'sleep 60'), and has the kernel
-// kill it when the stand-in ends, however it ends (kill -9 included): no
-// job outlives its host. The kernel sends Pdeathsig when the thread that
-// started the child ends; Go ends a thread only under a goroutine that
-// locked it and exited, which the stand-in's never do. Pdeathsig reaches the
-// job's own process, not what it started: a wrapper (batchxray job) must
-// pass it on to its child.
-func setProcessGroup(cmd *exec.Cmd) {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-}
 
 // groupsRSS is the resident memory of each process group, in bytes, from
 // one scan of /proc: what each container's memory cgroup would count.

@@ -8,7 +8,9 @@ import (
 	"syscall"
 )
 
-func setProcessGroup(*exec.Cmd) {}
+// isolate does nothing here: without process groups, stopping a job stops
+// its own process only, and a stand-in that is killed leaves it running.
+func isolate(*exec.Cmd) error { return nil }
 
 func (p *process) signal(sig syscall.Signal) {
 	if p.cmd.Process != nil {

@@ -163,6 +163,31 @@ func TestDefaultNetwork(t *testing.T) {
 	}
 }
 
+// TestNoDefaultVPC: an account without a default VPC has no VPC, subnet
+// or security group, says "none" for its default-vpc attribute, and a
+// security group without a VpcId is refused as EC2 refuses it.
+func TestNoDefaultVPC(t *testing.T) {
+	_, cfg := localawstest.Start(t, localaws.Options{NoDefaultVPC: true})
+	c := ec2.NewFromConfig(cfg)
+	if out := must(c.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{}))(t); len(out.Vpcs) != 0 {
+		t.Errorf("VPCs: %+v, want none", out.Vpcs)
+	}
+	if out := must(c.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{}))(t); len(out.Subnets) != 0 {
+		t.Errorf("subnets: %+v, want none", out.Subnets)
+	}
+	if out := must(c.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{}))(t); len(out.SecurityGroups) != 0 {
+		t.Errorf("security groups: %+v, want none", out.SecurityGroups)
+	}
+	attrs := must(c.DescribeAccountAttributes(ctx, &ec2.DescribeAccountAttributesInput{AttributeNames: []types.AccountAttributeName{types.AccountAttributeNameDefaultVpc}}))(t)
+	if len(attrs.AccountAttributes) != 1 || len(attrs.AccountAttributes[0].AttributeValues) != 1 || aws.ToString(attrs.AccountAttributes[0].AttributeValues[0].AttributeValue) != "none" {
+		t.Errorf("default-vpc attribute: %+v, want none", attrs.AccountAttributes)
+	}
+	_, err := c.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("g"), Description: aws.String("d")})
+	if code(err) != "VPCIdNotSpecified" || status(err) != http.StatusBadRequest {
+		t.Errorf("CreateSecurityGroup without VpcId: %v, want 400 VPCIdNotSpecified", err)
+	}
+}
+
 func TestSecurityGroupLifecycle(t *testing.T) {
 	c := start(t)
 	vpcID := defaultVPC(t, c)

@@ -106,7 +106,7 @@ func (s *Service) describeVpcs(p params) (any, error) {
 	out := struct {
 		Vpcs []vpcXML `xml:"vpcSet>item"`
 	}{}
-	if ok {
+	if ok && s.vpc.id != "" {
 		out.Vpcs = append(out.Vpcs, vpcXML{
 			VpcID: s.vpc.id, OwnerID: s.env.Account, State: "available", CidrBlock: s.vpc.cidr,
 			CidrAssociation: []cidrAs{{AssociationID: "vpc-cidr-assoc-" + s.vpc.id[4:], CidrBlock: s.vpc.cidr, State: "associated"}},
@@ -247,9 +247,13 @@ func (s *Service) describeAccountAttributes(p params) (any, error) {
 		Name   string  `xml:"attributeName"`
 		Values []value `xml:"attributeValueSet>item"`
 	}
+	defaultVPC := s.vpc.id
+	if defaultVPC == "" {
+		defaultVPC = "none" // as EC2 says it
+	}
 	all := []attribute{
 		{"supported-platforms", []value{{"VPC"}}},
-		{"default-vpc", []value{{s.vpc.id}}},
+		{"default-vpc", []value{{defaultVPC}}},
 		{"max-instances", []value{{"20"}}},
 		{"vpc-max-security-groups-per-interface", []value{{"5"}}},
 	}

@@ -80,6 +80,9 @@ func (s *Service) groupByID(id string) (*securityGroup, error) {
 // groupByName finds a group by name in the default VPC, as EC2 resolves a
 // GroupName. The caller holds s.mu.
 func (s *Service) groupByName(name string) (*securityGroup, error) {
+	if s.vpc.id == "" {
+		return nil, errNoDefaultVPC()
+	}
 	for _, g := range s.groups {
 		if g.vpcID == s.vpc.id && g.name == name {
 			return g, nil
@@ -136,6 +139,9 @@ func (s *Service) createSecurityGroup(p params) (any, error) {
 	defer s.mu.Unlock()
 	vpcID := p.str("VpcId")
 	if vpcID == "" {
+		if s.vpc.id == "" {
+			return nil, errNoDefaultVPC()
+		}
 		vpcID = s.vpc.id
 	}
 	if vpcID != s.vpc.id {
@@ -624,4 +630,10 @@ func (s *Service) revoke(egress bool) handler {
 			Revoked []revokedXML `xml:"revokedSecurityGroupRuleSet>item"`
 		}{true, revoked}, nil
 	}
+}
+
+// errNoDefaultVPC is EC2's answer to a call that leaves the VPC to the
+// default one in an account without it.
+func errNoDefaultVPC() error {
+	return awsErr(http.StatusBadRequest, "VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
 }

@@ -31,9 +31,17 @@ type Service struct {
 
 type handler func(p params) (any, error)
 
+// Config configures the stand-in's EC2.
+type Config struct {
+	// NoDefaultVPC starts the account without a default VPC, as an account
+	// whose default VPC was deleted (or that never had one): no VPC, no
+	// subnet, no security group.
+	NoDefaultVPC bool
+}
+
 // New returns an EC2 with the account's default VPC, its default subnets
-// and its default security group.
-func New(env awsproto.Env) *Service {
+// and its default security group, unless cfg says there is none.
+func New(env awsproto.Env, cfg Config) *Service {
 	s := &Service{
 		env:       env,
 		groups:    map[string]*securityGroup{},
@@ -66,7 +74,9 @@ func New(env awsproto.Env) *Service {
 	for name, h := range ops {
 		s.EC2.Ops[name] = func(form url.Values) (any, error) { return h(params{v: form}) }
 	}
-	s.createDefaultNetwork()
+	if !cfg.NoDefaultVPC {
+		s.createDefaultNetwork()
+	}
 	return s
 }
 
