@@ -246,15 +246,15 @@ func attemptLine(a Attempt) string {
 		parts = append(parts, a.Reason)
 	}
 	if a.StatusReason != "" {
-		parts = append(parts, interrupted(a, a.StatusReason))
+		parts = append(parts, Interrupted(a, a.StatusReason))
 	}
 	return strings.Join(parts, ", ")
 }
 
-// interrupted puts the name of the attempt's interruption before Batch's
+// Interrupted puts the name of the attempt's interruption before Batch's
 // reason, when it has one: "Spot interruption: Host EC2 (instance i-…)
 // terminated.".
-func interrupted(a Attempt, reason string) string {
+func Interrupted(a Attempt, reason string) string {
 	if a.Interruption == "" {
 		return reason
 	}

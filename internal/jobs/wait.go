@@ -88,7 +88,7 @@ func FailureReason(j *Job) string {
 			parts = append(parts, a.Reason)
 		}
 		if a.StatusReason != "" && a.Interruption != "" {
-			parts = append(parts, interrupted(a, a.StatusReason))
+			parts = append(parts, Interrupted(a, a.StatusReason))
 		}
 	}
 	if j.StatusReason != "" && !slices.ContainsFunc(parts, func(p string) bool { return p == j.StatusReason || strings.HasSuffix(p, ": "+j.StatusReason) }) {

@@ -113,7 +113,7 @@ func killReason(j jobs.Job, n int) string {
 	case a.Reason != "":
 		return a.Reason
 	case a.StatusReason != "":
-		return a.StatusReason
+		return jobs.Interrupted(a, a.StatusReason)
 	}
 	return j.StatusReason
 }

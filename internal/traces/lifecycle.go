@@ -82,7 +82,7 @@ func Lifecycle(j jobs.Job, now time.Time) []Track {
 		}
 		t := Track{Attempt: i + 1, StatesFrom: j.StatesFrom(), ExitCode: a.ExitCode, Reason: a.Reason}
 		if t.Reason == "" {
-			t.Reason = a.StatusReason
+			t.Reason = jobs.Interrupted(a, a.StatusReason)
 		}
 		t.Phases = phases(spans, from, end, open)
 		switch {
@@ -149,10 +149,25 @@ func fillHistory(ctx context.Context, h jobs.History, v *View) {
 	if h == nil {
 		return
 	}
+	_ = h.Fill(ctx, v.jobs())
+}
+
+// nameInterruptions names the attempts whose host was terminated as status
+// does (jobs.NameInterruptions): a Spot interruption on a SPOT compute
+// environment. It needs the queue and environment calls, so a client
+// without them, or a lookup that fails, leaves "host terminated".
+func nameInterruptions(ctx context.Context, bc jobs.WaitAPI, v *View) {
+	if c, ok := bc.(jobs.ExplainAPI); ok {
+		_ = jobs.NameInterruptions(ctx, c, v.jobs())
+	}
+}
+
+// jobs are the view's job and its children's, to be filled in place.
+func (v *View) jobs() []*jobs.Job {
 	js := make([]*jobs.Job, 0, 1+len(v.Children))
 	js = append(js, &v.Job)
 	for i := range v.Children {
 		js = append(js, &v.Children[i].Job)
 	}
-	_ = h.Fill(ctx, js)
+	return js
 }

@@ -152,6 +152,7 @@ func Lookup(ctx context.Context, bc jobs.WaitAPI, f *Finder, jobID string, o Loo
 	}
 
 	fillHistory(ctx, o.History, &v)
+	nameInterruptions(ctx, bc, &v)
 	req := Request{Job: v.Job, Wait: wait, Expect: expect}
 	if traceID != "" {
 		if req.TraceIDs, err = traceIDs(traceID, v.Children); err != nil {
