@@ -75,7 +75,7 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 	case "shell-index":
 		ts.Check(remote.WriteIndex(ref, index(shellBase(ts, "amd64"), shellBase(ts, "arm64")), opts...))
 	case "release":
-		exe, err := os.Executable()
+		exe, err := ownBinary()
 		ts.Check(err)
 		bin, err := os.ReadFile(exe)
 		ts.Check(err)

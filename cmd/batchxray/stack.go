@@ -103,6 +103,11 @@ func goArch(arch string) string {
 	return "amd64"
 }
 
+// ownBinary returns this binary's path, what the job image holds when no
+// --job-binary is given. The end-to-end tests point it at a small
+// executable (see main_test.go): the image is built and pushed the same way.
+var ownBinary = os.Executable
+
 // jobPublisher builds the publisher of batchxray's own job image: this
 // binary when it runs on linux for the compute environment's architecture,
 // else jobBinary (--job-binary). up builds it; it is here, beside the
@@ -114,7 +119,7 @@ func jobPublisher(ceArch, jobBinary string) (*image.Publisher, error) {
 		if runtime.GOOS != "linux" || runtime.GOARCH != arch {
 			return nil, fmt.Errorf("the job image needs a linux/%s batchxray binary and this one is %s/%s: build one with `GOOS=linux GOARCH=%s go build -o batchxray-linux-%s ./cmd/batchxray` and pass --job-binary, or pass --image with your own image", arch, runtime.GOOS, runtime.GOARCH, arch, arch)
 		}
-		exe, err := os.Executable()
+		exe, err := ownBinary()
 		if err != nil {
 			return nil, fmt.Errorf("find this binary: %w", err)
 		}

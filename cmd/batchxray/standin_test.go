@@ -101,9 +101,8 @@ func startSharedStandIn() (*sharedStandIn, error) {
 // local`'s banner, and BATCHXRAY_STACK. No other script uses STACK on that
 // stand-in. A script that needs its own stand-in starts `batchxray local`
 // in the background instead: one with other flags, one that checks the
-// stand-in's own output, and one that pushes a job image (`up` without
-// --image), since the stand-in's registry takes one blob upload at a time
-// and concurrent pushes to one stand-in wait on each other.
+// stand-in's own output. Pushes to one stand-in go on in parallel, as
+// to ECR.
 func cmdStandIn(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: standin STACK")

@@ -9,7 +9,9 @@
 // with the registry protocol's NAME_UNKNOWN as ECR does, refuses to move a
 // tag in an IMMUTABLE repository, and watches each manifest PUT that
 // succeeds to keep the image index that ListImages, DescribeImages,
-// BatchGetImage and BatchDeleteImage answer from. Deleting images
+// BatchGetImage and BatchDeleteImage answer from. Blob uploads are the
+// wrapper's own (blobs.go), into the inner registry's blob store, so that
+// one upload's body holds up no other. Deleting images
 // (BatchDeleteImage, DeleteRepository with force, or a manifest DELETE)
 // deletes their manifests in the registry too.
 //

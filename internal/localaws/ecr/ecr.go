@@ -23,8 +23,10 @@ type Service struct {
 	awsproto.JSON
 	env      awsproto.Env
 	endpoint func() string
-	// inner is the OCI registry that holds manifests and blobs.
-	inner http.Handler
+	// inner is the OCI registry that holds manifests; blobs are in its
+	// blob handler, which uploads fills (see blobs.go).
+	inner   http.Handler
+	uploads *uploads
 
 	// mu guards what follows, and is held across a manifest PUT or DELETE
 	// in the registry so that the index and the registry change together.
@@ -43,10 +45,12 @@ func New(env awsproto.Env, endpoint func() string) *Service {
 	if env.Logger != nil {
 		logger = slog.NewLogLogger(env.Logger.Handler(), slog.LevelDebug)
 	}
+	blobs := newBlobStore()
 	s := &Service{
 		env:      env,
 		endpoint: endpoint,
-		inner:    registry.New(registry.Logger(logger)),
+		inner:    registry.New(registry.Logger(logger), registry.WithBlobHandler(blobs)),
+		uploads:  newUploads(blobs),
 		repos:    map[string]*repository{},
 		tokens:   map[string]time.Time{},
 	}

@@ -46,13 +46,20 @@ func (s *Service) serveRegistry(w http.ResponseWriter, r *http.Request) {
 		s.writeManifest(w, r, repo, ref)
 		return
 	}
+	if kind == "blobs" && ref == "uploads" {
+		kind, ref = "uploads", "" // POST /v2/<name>/blobs/uploads
+	}
+	if kind == "uploads" && s.uploads.serve(w, r, repo, ref) {
+		return
+	}
 	s.inner.ServeHTTP(w, r)
 }
 
 // registryPath splits a registry path into the repository name, what is
-// asked of it (manifests, blobs, tags, referrers) and the reference after
-// it. Repository names may contain slashes, so the kind is found from the
-// end. A path with no repository (/v2/, /v2/_catalog) has repo "".
+// asked of it (manifests, blobs, uploads, tags, referrers) and the
+// reference after it (an upload's ID, "" for /blobs/uploads/ itself).
+// Repository names may contain slashes, so the kind is found from the end.
+// A path with no repository (/v2/, /v2/_catalog) has repo "".
 func registryPath(path string) (repo, kind, ref string) {
 	rest, ok := strings.CutPrefix(path, "/v2/")
 	if !ok {
@@ -62,7 +69,7 @@ func registryPath(path string) (repo, kind, ref string) {
 	n := len(e)
 	switch {
 	case n >= 4 && e[n-3] == "blobs" && e[n-2] == "uploads":
-		return strings.Join(e[:n-3], "/"), "blobs", e[n-1]
+		return strings.Join(e[:n-3], "/"), "uploads", e[n-1]
 	case n >= 3 && (e[n-2] == "manifests" || e[n-2] == "blobs" || e[n-2] == "tags" || e[n-2] == "referrers"):
 		return strings.Join(e[:n-2], "/"), e[n-2], e[n-1]
 	}
