@@ -38,10 +38,13 @@ import (
 //     PATH set and the command `sh -c 'echo base command ran'`;
 //   - shell-index: the same for linux/amd64 and linux/arm64, an index;
 //   - arm64: the shell base for linux/arm64 only;
+//   - job: a linux/amd64 image for `up --image`: batchxray on its PATH, no
+//     entrypoint, and the commands the scripts run in it (sh, sleep; the
+//     stand-in runs the host's);
 //   - release: `make release`'s job image index, built from this binary.
 func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
-		ts.Fatalf("usage: pushimage shell|shell-index|arm64|release REPO:TAG VAR")
+		ts.Fatalf("usage: pushimage shell|shell-index|arm64|job|release REPO:TAG VAR")
 	}
 	kind, repoTag, envVar := args[0], args[1], args[2]
 	ctx := context.Background()
@@ -72,6 +75,8 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(remote.Write(ref, shellBase(ts, "amd64"), opts...))
 	case "arm64":
 		ts.Check(remote.Write(ref, shellBase(ts, "arm64"), opts...))
+	case "job":
+		ts.Check(remote.Write(ref, userJobImage(ts), opts...))
 	case "shell-index":
 		ts.Check(remote.WriteIndex(ref, index(shellBase(ts, "amd64"), shellBase(ts, "arm64")), opts...))
 	case "release":
@@ -111,6 +116,33 @@ func shellBase(ts *testscript.TestScript, arch string) v1.Image {
 	cf.OS, cf.Architecture = "linux", arch
 	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
 	cf.Config.Cmd = []string{"sh", "-c", "echo base command ran"}
+	img, err = mutate.ConfigFile(img, cf)
+	ts.Check(err)
+	return img
+}
+
+// userJobImage is an image that holds batchxray, as --image wants, and sh and
+// sleep: each a stand-in file the stand-in finds and runs as the host's.
+func userJobImage(ts *testscript.TestScript) v1.Image {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, f := range []string{"usr/local/bin/batchxray", "bin/sh", "bin/sleep"} {
+		body := []byte("#!/bin/sh\n# a stand-in for " + f + "\n")
+		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f, Mode: 0o755, Size: int64(len(body))}))
+		_, err := tw.Write(body)
+		ts.Check(err)
+	}
+	ts.Check(tw.Close())
+	b := buf.Bytes()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
+	ts.Check(err)
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	ts.Check(err)
+	cf, err := img.ConfigFile()
+	ts.Check(err)
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", "amd64"
+	cf.Config.Env = []string{"PATH=/usr/local/bin:/bin"}
 	img, err = mutate.ConfigFile(img, cf)
 	ts.Check(err)
 	return img

@@ -29,11 +29,12 @@ type jobImage struct {
 
 // chooseJobImage checks the image flags against their registries before
 // anything is created, and picks the job image's publisher: the user's
-// image (--image, checked for batchxray), the user's base with this binary
-// on top (--base-image), this binary (or --job-binary) on the empty base,
-// or, when this binary cannot go into the image, the published image of
-// its version (--job-image-source). A bad reference or architecture is a
-// usage error; an unreadable base an error.
+// image (--image, checked for batchxray), the user's base with a batchxray
+// on top (--base-image: this binary, --job-binary, or the published
+// image's), this binary (or --job-binary) on the empty base, or, when this
+// binary cannot go into the image or --job-image-source says so, the
+// published image of its version copied. A bad reference or architecture
+// is a usage error; an unreadable base or source an error.
 func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobImage, error) {
 	arch := goArch(opts.arch)
 	creds := &image.Credentials{ECR: ecr.NewFromConfig(cfg), Keychain: opts.keychain}
@@ -52,26 +53,24 @@ func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobIm
 		}
 		return jobImage{}, nil
 	case opts.baseImage != "":
-		if !fits {
-			return jobImage{}, &usageError{fmt.Errorf("--base-image needs a linux/%s batchxray binary to add and this one is %s: build one with `GOOS=linux GOARCH=%s go build -o batchxray-linux-%s ./cmd/batchxray` and pass --job-binary", arch, hostPlatform, arch, arch)}
-		}
-		own, err := jobPublisher(opts.arch, opts.jobBinary)
+		bin, note, err := baseBinary(ctx, opts, arch, fits, creds)
 		if err != nil {
 			return jobImage{}, err
 		}
-		pub := &image.BasePublisher{Base: opts.baseImage, Binary: own.Binary, Arch: arch, Credentials: creds, Transport: opts.imageTransport}
+		pub := &image.BasePublisher{Base: opts.baseImage, Binary: bin, Arch: arch, Credentials: creds, Transport: opts.imageTransport}
 		if err := pub.Check(ctx); err != nil {
 			return jobImage{}, imageInputError(err)
 		}
-		return jobImage{publisher: pub, imageCommand: true}, nil
-	case !fits:
-		src := opts.jobImageSource
-		if src == "" {
-			src = image.PublicImage(version)
+		return jobImage{publisher: pub, imageCommand: true, note: note}, nil
+	case !fits || opts.jobImageSource != "":
+		src := jobImageSource(opts)
+		note := fmt.Sprintf("the job image is %s's linux/%s image, copied into the stack's repository", src, arch)
+		if !fits {
+			note = fmt.Sprintf("this batchxray is %s, so the job image is %s's linux/%s image, copied into the stack's repository (--job-binary uses your own build)", hostPlatform, src, arch)
 		}
 		return jobImage{
 			publisher: &image.SourcePublisher{Source: src, Arch: arch, Credentials: creds, Transport: opts.imageTransport},
-			note:      fmt.Sprintf("this batchxray is %s, so the job image is %s's linux/%s image, copied into the stack's repository (--job-binary uses your own build)", hostPlatform, src, arch),
+			note:      note,
 		}, nil
 	}
 	pub, err := jobPublisher(opts.arch, opts.jobBinary)
@@ -79,6 +78,62 @@ func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobIm
 		return jobImage{}, err
 	}
 	return jobImage{publisher: pub}, nil
+}
+
+// baseBinary is the batchxray binary up --base-image adds, and a line to
+// print when it is not this one: --job-binary, else this binary when it
+// fits, else (or with --job-image-source) the published job image's linux
+// binary for arch.
+func baseBinary(ctx context.Context, opts *upOptions, arch string, fits bool, creds *image.Credentials) ([]byte, string, error) {
+	if fits && opts.jobImageSource == "" {
+		own, err := jobPublisher(opts.arch, opts.jobBinary)
+		if err != nil {
+			return nil, "", err
+		}
+		return own.Binary, "", nil
+	}
+	src := jobImageSource(opts)
+	bin, err := image.SourceBinary(ctx, src, arch, creds, opts.imageTransport)
+	if err != nil {
+		return nil, "", imageInputError(err)
+	}
+	note := fmt.Sprintf("the batchxray added to %s is %s's linux/%s binary", opts.baseImage, src, arch)
+	if !fits {
+		note = fmt.Sprintf("this batchxray is %s, so the batchxray added to %s is %s's linux/%s binary (--job-binary uses your own build)", hostPlatform, opts.baseImage, src, arch)
+	}
+	return bin, note, nil
+}
+
+// jobImageSource is --job-image-source, by default the published image of
+// this version.
+func jobImageSource(opts *upOptions) string {
+	if opts.jobImageSource != "" {
+		return opts.jobImageSource
+	}
+	return image.PublicImage(version)
+}
+
+// checkImageFlags refuses, before any call, the image flags that make no
+// sense together, and references that do not parse. --image is an image
+// that holds batchxray already, so nothing may say where batchxray comes
+// from; --job-binary and --job-image-source are two such sources.
+func checkImageFlags(o *upOptions) error {
+	switch {
+	case o.baseImage != "" && o.image != "":
+		return usageErrorf("--image and --base-image exclude each other: --base-image adds batchxray to your image, --image uses one that has it")
+	case o.image != "" && o.jobBinary != "":
+		return usageErrorf("--image and --job-binary exclude each other: --image uses your image as it is")
+	case o.image != "" && o.jobImageSource != "":
+		return usageErrorf("--image and --job-image-source exclude each other: --image uses your image, which holds batchxray, as it is")
+	case o.jobBinary != "" && o.jobImageSource != "":
+		return usageErrorf("--job-binary and --job-image-source exclude each other: each gives the batchxray the job image holds")
+	}
+	for _, ref := range []string{o.baseImage, o.image, o.jobImageSource} {
+		if _, err := image.ParseReference(ref); ref != "" && err != nil {
+			return &usageError{err}
+		}
+	}
+	return nil
 }
 
 // imageInputError makes the user's bad reference or architecture a usage

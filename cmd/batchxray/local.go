@@ -51,9 +51,13 @@ for an image in the stand-in's own registry, the argv is the image's
 entrypoint, then the job's command (else the image's), and its executable
 must be in the image (on the image's PATH) or the job fails with
 CannotStartContainerError as on AWS. It then runs on this machine: batchxray
-as this binary, anything else by its name on this machine's PATH. An image
-from another registry is not checked (the job's log says so) and its command
-runs as it is. Jobs get Batch's and ECS's environment only: set AWS_REGION in
+as this binary, anything else by its name on this machine's PATH. Its PATH
+is the image's, each directory holding only the image's executables (as
+links to this machine's programs of the same name), so what it runs by name,
+such as the command of batchxray job -- CMD or a shell's commands, is found
+only when the image holds it: batchxray job -- sh on an image without a
+shell fails with exit 127, as on AWS. An image from another registry is not
+checked (the job's log says so) and its command runs as it is. Jobs get Batch's and ECS's environment only: set AWS_REGION in
 the job definition.
 
 It listens on loopback only, answers only requests to a loopback address or

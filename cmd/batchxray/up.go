@@ -74,16 +74,8 @@ changes only what differs.`,
 			if len(opts.instanceTypes) == 0 {
 				opts.instanceTypes = []string{map[string]string{"x86_64": "optimal", "arm64": "default_arm64"}[opts.arch]}
 			}
-			if opts.baseImage != "" && opts.image != "" {
-				return usageErrorf("--image and --base-image exclude each other: --base-image adds batchxray to your image, --image uses one that has it")
-			}
-			for _, ref := range []string{opts.baseImage, opts.image, opts.jobImageSource} {
-				if _, err := image.ParseReference(ref); ref != "" && err != nil {
-					return &usageError{err}
-				}
-			}
-			if opts.image != "" && opts.jobBinary != "" {
-				return usageErrorf("--image and --job-binary exclude each other: --image uses your image as it is")
+			if err := checkImageFlags(opts); err != nil {
+				return err
 			}
 			spec := opts.spec()
 			spec.Publisher = &image.Publisher{} // checked for presence only
@@ -106,7 +98,7 @@ changes only what differs.`,
 	fl.Int32Var(&opts.logRetention, "log-retention", 30, "days the log group keeps job output")
 	fl.StringVar(&opts.image, "image", "", "use this image, which already holds batchxray on its PATH, for jobs as it is (up checks it)")
 	fl.StringVar(&opts.baseImage, "base-image", "", "trace your own image: the job image is this one plus batchxray, its command run under `batchxray job --`")
-	fl.StringVar(&opts.jobImageSource, "job-image-source", "", "where to copy the job image from when this binary cannot go into it (default "+image.PublicImage(version)+")")
+	fl.StringVar(&opts.jobImageSource, "job-image-source", "", "a published job image to take batchxray from: the job image is copied from it, or with --base-image its linux binary is added (default, when this binary cannot go into the image: "+image.PublicImage(version)+")")
 	fl.StringVar(&opts.agent, "agent", userdata.AgentXRayDaemon, "the hosts' tracing agent: xray-daemon or cloudwatch (the CloudWatch agent, X-Ray UDP and OTLP on loopback)")
 	fl.StringVar(&opts.tracer, "tracer", provision.TracerXRay, "the job's tracer: xray (the X-Ray SDK) or otel (OpenTelemetry over OTLP)")
 	fl.StringVar(&opts.jobBinary, "job-binary", "", "a linux batchxray binary for the compute environment's architecture, when this one is not")

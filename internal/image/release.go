@@ -1,9 +1,12 @@
 package image
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"path"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
@@ -93,4 +96,39 @@ func (p *SourcePublisher) Publish(ctx context.Context, repository, username, pas
 	}
 	tag := "src-" + digest.Hex[:24]
 	return c.push(ctx, repository, tag, username, password, dryRun, func() (v1.Image, error) { return img, nil })
+}
+
+// SourceBinary reads the batchxray binary at BinaryPath from source's
+// linux/arch image (a published job image such as PublicImage's), for
+// `up --base-image` on a machine whose own binary cannot go into the
+// image. Its errors are a *RefError, a *ReadError, an *ArchError, or one
+// saying the image has no binary for arch or could not be read.
+func SourceBinary(ctx context.Context, source, arch string, creds *Credentials, rt http.RoundTripper) ([]byte, error) {
+	img, _, err := client{creds: creds, transport: rt}.platformImage(ctx, source, arch)
+	if err != nil {
+		return nil, err
+	}
+	rc := mutate.Extract(img)
+	defer func() { _ = rc.Close() }()
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil, fmt.Errorf("image %s has no batchxray at %s for linux/%s", source, BinaryPath, arch)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read image %s: %w", source, err)
+		}
+		if path.Clean("/"+h.Name) != BinaryPath || h.Typeflag != tar.TypeReg {
+			continue
+		}
+		bin, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, fmt.Errorf("read image %s: %w", source, err)
+		}
+		if err := CheckBinary(bin, arch); err != nil {
+			return nil, fmt.Errorf("image %s: %w", source, err)
+		}
+		return bin, nil
+	}
 }

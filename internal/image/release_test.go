@@ -173,3 +173,26 @@ func TestCheckImage(t *testing.T) {
 		t.Errorf("CheckImage of a bad reference = %v, want ErrBadReference", err)
 	}
 }
+
+func TestSourceBinaryReadsThePlatformsBinary(t *testing.T) {
+	_, host := newTestRegistry(t)
+	ctx := context.Background()
+	pushIndex(t, host+"/batchxray/release:v1.2.3", testRelease(t))
+	src := host + "/batchxray/release:v1.2.3"
+	for arch, machine := range map[string]elf.Machine{"amd64": elf.EM_X86_64, "arm64": elf.EM_AARCH64} {
+		bin, err := SourceBinary(ctx, src, arch, nil, nil)
+		if err != nil {
+			t.Fatalf("SourceBinary(%s): %v", arch, err)
+		}
+		if !bytes.Equal(bin, fakeELF(machine)) {
+			t.Errorf("SourceBinary(%s) is not the release's %s binary", arch, arch)
+		}
+	}
+	if _, err := SourceBinary(ctx, src, "s390x", nil, nil); !errors.Is(err, ErrWrongArchitecture) {
+		t.Errorf("SourceBinary(s390x) = %v, want ErrWrongArchitecture", err)
+	}
+	pushImage(t, host+"/other/debian:1", testBase(t, "amd64", baseConfig{}))
+	if _, err := SourceBinary(ctx, host+"/other/debian:1", "amd64", nil, nil); err == nil || !strings.Contains(err.Error(), "has no batchxray at /usr/local/bin/batchxray") {
+		t.Errorf("SourceBinary of an image without batchxray = %v", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,5 +192,22 @@ func TestFromImageMergesLayersInOrder(t *testing.T) {
 	}
 	if p, err := f.LookPath("bash", nil, "/"); err != nil || p != "/bin/bash" {
 		t.Errorf("LookPath(bash) = %q, %v", p, err)
+	}
+}
+
+func TestExecutablesListsWhatASearchOfTheDirectoryFinds(t *testing.T) {
+	f := merged(t,
+		layerOf(t, dir("usr/"), dir("usr/bin/"), exe("usr/bin/sh"), exe("usr/bin/ls"), file("usr/bin/README"), dir("usr/bin/sub/"), exe("usr/bin/sub/deep"), link("bin", "usr/bin"), link("usr/bin/dangling", "/nowhere"), link("usr/bin/bash", "sh")),
+		layerOf(t, whiteout("usr/bin", "ls")),
+	)
+	for _, d := range []string{"/usr/bin", "/bin", "/bin/"} {
+		if got, want := f.Executables(d), []string{"bash", "sh"}; !slices.Equal(got, want) {
+			t.Errorf("Executables(%q) = %q, want %q", d, got, want)
+		}
+	}
+	for _, d := range []string{"/nowhere", "/usr/bin/sh"} {
+		if got := f.Executables(d); got != nil {
+			t.Errorf("Executables(%q) = %q, want none", d, got)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -98,4 +99,27 @@ func (f *FS) executable(p string) error {
 		return errNotExecutable
 	}
 	return nil
+}
+
+// Executables returns the names in directory dir (its symlinks followed)
+// that LookPath would accept there, sorted: what a search of dir can find.
+// A dir that is not a directory of the image has none.
+func (f *FS) Executables(dir string) []string {
+	d, err := f.Stat(dir)
+	if err != nil || d.Kind != Dir {
+		return nil
+	}
+	prefix := strings.TrimSuffix(d.Path, "/") + "/"
+	var out []string
+	for p := range f.entries {
+		name, ok := strings.CutPrefix(p, prefix)
+		if !ok || name == "" || strings.Contains(name, "/") {
+			continue
+		}
+		if f.executable(p) == nil {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

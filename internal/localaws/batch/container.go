@@ -3,7 +3,12 @@ package batch
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
 	"path"
+	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -25,12 +30,23 @@ type container struct {
 	// read (it is in the stand-in's registry) and argv[0] is in it.
 	imageEnv []string
 	checked  bool
+	// path is the PATH a checked container's processes search, set last
+	// in their environment: the effective PATH's directories mapped into
+	// the image's host view (see viewDir), so that what the image does not
+	// hold is not found on the host either.
+	path string
 }
 
 // imageFS is what the stand-in keeps of an image it read, by digest.
 type imageFS struct {
 	fs     *imagefs.FS
 	config v1.Config
+	// view is the image's host view, a directory under the service's
+	// viewRoot ("" until a container of the image runs); viewed are the
+	// image's directories linked in it so far.
+	view   string
+	viewed map[string]bool
+	digest string
 }
 
 // Why ECS fails an attempt whose container cannot start: the reason is
@@ -79,7 +95,153 @@ func (s *Service) containerFor(j *job) (container, error) {
 	if _, err := fsys.fs.LookPath(argv[0], env, cfg.WorkingDir); err != nil {
 		return container{}, errors.New(runtimeStartFailed + execError(argv[0], err) + ": unknown")
 	}
-	return container{argv: argv, imageEnv: cfg.Env, checked: true}, nil
+	search, err := s.viewPath(fsys, imagefs.PathFromEnv(env), cfg.WorkingDir)
+	if err != nil {
+		return container{}, fmt.Errorf("%s%s: the stand-in's view of the image: %v", pullFailed, ref, err)
+	}
+	// `batchxray job -- /abs/CMD` execs CMD by its path, which the host's
+	// filesystem would answer: the path is taken in the image's view.
+	if i := wrappedCommand(argv); i > 0 && strings.Contains(argv[i], "/") {
+		if argv[i], err = s.viewFile(fsys, argv[i], env, cfg.WorkingDir); err != nil {
+			return container{}, fmt.Errorf("%s%s: the stand-in's view of the image: %v", pullFailed, ref, err)
+		}
+	}
+	return container{argv: argv, imageEnv: cfg.Env, checked: true, path: search}, nil
+}
+
+// wrappedCommand is the index in argv of the command that `batchxray job
+// [flags] -- CMD…` runs, or 0 when argv is not that.
+func wrappedCommand(argv []string) int {
+	if len(argv) < 3 || hostName(argv[0]) != "batchxray" || argv[1] != "job" {
+		return 0
+	}
+	for i := 2; i < len(argv)-1; i++ {
+		if argv[i] == "--" {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// The host view of an image is how the stand-in makes a container's
+// processes find only what the image holds while they run on the host: a
+// directory tree mirroring the image's directories, where each executable
+// of the image is a link to the host's program of the same name (batchxray
+// to this binary). A checked container's PATH names the view's directories
+// instead of the host's, so `batchxray job -- sh` on an image without a
+// shell fails in batchxray job's own exec, as it would on AWS, and a shell
+// in the image finds only the image's commands. An executable the host does
+// not have is left out: it could not run here.
+
+// viewPath maps the directories of search (a PATH, relative entries from
+// workdir) into fsys's view, linking each one's executables on first use.
+func (s *Service) viewPath(fsys *imageFS, search, workdir string) (string, error) {
+	if workdir == "" {
+		workdir = "/"
+	}
+	dirs := strings.Split(search, ":")
+	for i, d := range dirs {
+		if d == "" {
+			d = "."
+		}
+		if !path.IsAbs(d) {
+			d = path.Join(workdir, d)
+		}
+		host, err := s.viewDir(fsys, path.Clean(d))
+		if err != nil {
+			return "", err
+		}
+		dirs[i] = host
+	}
+	return strings.Join(dirs, string(filepath.ListSeparator)), nil
+}
+
+// viewDir makes dir of the image a directory of its view holding a link
+// for each executable the image has there, and returns its host path.
+func (s *Service) viewDir(fsys *imageFS, dir string) (string, error) {
+	root, err := s.viewOf(fsys)
+	if err != nil {
+		return "", err
+	}
+	host := filepath.Join(root, filepath.FromSlash(dir))
+	if fsys.viewed[dir] {
+		return host, nil
+	}
+	if err := os.MkdirAll(host, 0o755); err != nil {
+		return "", err
+	}
+	for _, name := range fsys.fs.Executables(dir) {
+		if err := s.linkHostProgram(filepath.Join(host, name), name); err != nil {
+			return "", err
+		}
+	}
+	fsys.viewed[dir] = true
+	return host, nil
+}
+
+// viewFile is the host path of name, a command with a slash, in fsys's
+// view: a link to the host's program when the image holds it, nothing
+// (so that exec fails) when it does not.
+func (s *Service) viewFile(fsys *imageFS, name string, env []string, workdir string) (string, error) {
+	root, err := s.viewOf(fsys)
+	if err != nil {
+		return "", err
+	}
+	p := name
+	if !path.IsAbs(p) {
+		p = path.Join(workdir, p)
+	}
+	host := filepath.Join(root, filepath.FromSlash(path.Clean("/"+p)))
+	if _, err := fsys.fs.LookPath(name, env, workdir); err != nil {
+		return host, nil
+	}
+	if err := os.MkdirAll(filepath.Dir(host), 0o755); err != nil {
+		return "", err
+	}
+	return host, s.linkHostProgram(host, path.Base(p))
+}
+
+// viewOf is the root of fsys's view, made on first use.
+func (s *Service) viewOf(fsys *imageFS) (string, error) {
+	if fsys.view != "" {
+		return fsys.view, nil
+	}
+	if s.viewRoot == "" {
+		d, err := os.MkdirTemp("", "batchxray-local-images-")
+		if err != nil {
+			return "", err
+		}
+		s.viewRoot = d
+	}
+	fsys.view = filepath.Join(s.viewRoot, strings.TrimPrefix(fsys.digest, "sha256:")[:16])
+	fsys.viewed = map[string]bool{}
+	return fsys.view, nil
+}
+
+// removeViews removes every image's host view.
+func (s *Service) removeViews() {
+	if s.viewRoot != "" {
+		_ = os.RemoveAll(s.viewRoot)
+	}
+}
+
+// linkHostProgram links at the host's program named name, unless the
+// host has none or at already exists.
+func (s *Service) linkHostProgram(at, name string) error {
+	target := s.cfg.Executable
+	if name != "batchxray" {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			return nil
+		}
+		if target, err = filepath.Abs(p); err != nil {
+			return nil
+		}
+	}
+	if err := os.Symlink(target, at); err != nil && !errors.Is(err, fs.ErrExist) {
+		return err
+	}
+	return nil
 }
 
 // execError words a missing executable as runc does.
@@ -108,7 +270,7 @@ func (s *Service) readImage(img v1.Image) (*imageFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &imageFS{fs: fsys, config: cf.Config}
+	f := &imageFS{fs: fsys, config: cf.Config, digest: d.String()}
 	s.images[d.String()] = f
 	return f, nil
 }

@@ -209,3 +209,47 @@ func TestImageMissingFromItsRegistryCannotBePulled(t *testing.T) {
 		t.Errorf("exit code %d, want none", *j.Container.ExitCode)
 	}
 }
+
+// TestWrappedCommandIsLookedUpInTheImage runs `batchxray job -- CMD` in
+// checked images. The stand-in's batchxray here is a script that execs
+// CMD by its PATH as batchxray job does: what it finds is what the
+// container's PATH lets it find, which must be the image's executables
+// only, each run as the host's program.
+func TestWrappedCommandIsLookedUpInTheImage(t *testing.T) {
+	script := t.TempDir() + "/batchxray"
+	writeScript(t, script, "#!/bin/sh\nwhile [ \"$1\" != -- ]; do shift; done; shift\nexec \"$@\"\n")
+	f := start(t, localaws.Options{Executable: script})
+	f.stack("q", 4)
+	bx := entry{name: "usr/local/bin/batchxray"}
+	noShell := f.pushImage("noshell", v1.Config{}, layer(t, bx))
+	shell := f.pushImage("shell", v1.Config{Env: []string{"PATH=/usr/local/bin:/bin"}}, append(withShell(t), layer(t, bx))...)
+	gone := f.pushImage("whiteout", v1.Config{Env: []string{"PATH=/usr/local/bin:/bin"}}, append(withShell(t), layer(t, bx, entry{name: "bin/.wh.sh"}))...)
+	for _, tt := range []struct {
+		name, image string
+		command     []string
+		want        int32
+	}{
+		{"no shell in the image", noShell, []string{"sh", "-c", "exit 0"}, 127},
+		{"no shell at its path", noShell, []string{"/bin/sh", "-c", "exit 0"}, 127},
+		{"the shell whited out", gone, []string{"sh", "-c", "exit 0"}, 127},
+		{"a shell on the image's PATH", shell, []string{"sh", "-c", "exit 0"}, 0},
+		{"a shell at its path", shell, []string{"/bin/sh", "-c", "exit 0"}, 0},
+		{"the shell's own exit code", shell, []string{"sh", "-c", "exit 3"}, 3},
+		{"the shell finds only the image's commands", shell, []string{"sh", "-c", "ls /"}, 127},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			def := f.define("wrapped", append([]string{"batchxray", "job", "--"}, tt.command...), func(in *awsbatch.RegisterJobDefinitionInput) {
+				in.ContainerProperties.Image = aws.String(tt.image)
+			})
+			want := types.JobStatusSucceeded
+			if tt.want != 0 {
+				want = types.JobStatusFailed
+			}
+			j, _ := f.waitFor(f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("j"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)}), want)
+			if got := aws.ToInt32(j.Container.ExitCode); j.Container.ExitCode == nil || got != tt.want {
+				t.Errorf("exit code %v, want %d (reason %q, log %q)", j.Container.ExitCode, tt.want, aws.ToString(j.Container.Reason),
+					f.rawLogLines("/aws/batch/job", aws.ToString(j.Container.LogStreamName)))
+			}
+		})
+	}
+}

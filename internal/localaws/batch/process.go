@@ -83,8 +83,9 @@ func (s *Service) launch(j *job, c container, stream string) (*process, error) {
 // ECS agent does not always give one, so a job that needs it must carry it.
 // A checked image's own environment comes first, as Docker gives it, with
 // its PATH (the default one when it sets none). Three variables play the
-// host's part, as the stand-in is the job's host: PATH for an image it
-// cannot read (the host's, as the job runs on it), AWS_ENDPOINT_URL (AWS
+// host's part, as the stand-in is the job's host: PATH (for an image it
+// cannot read the host's, as the job runs on it; for a checked one the
+// image's directories in its host view, see containerFor), AWS_ENDPOINT_URL (AWS
 // itself is the stand-in) and AWS_XRAY_DAEMON_ADDRESS (on a Batch host the
 // daemon is at 127.0.0.1:2000, the SDK's default; the stand-in's listens
 // elsewhere).
@@ -95,6 +96,9 @@ func (s *Service) environment(j *job, c container) []string {
 	}
 	for _, kv := range j.env {
 		env = append(env, kv.Name+"="+kv.Value)
+	}
+	if c.path != "" {
+		env = append(env, "PATH="+c.path) // the image's PATH in its host view (containerFor)
 	}
 	id := j.d.JobID
 	env = append(env,

@@ -80,8 +80,10 @@ type Service struct {
 	order  []*job // every job, in submission order
 	// images are the images read for jobs, by digest.
 	images map[string]*imageFS
-	seq    int64
-	closed bool
+	// viewRoot holds the images' host views (see viewDir), removed by Close.
+	viewRoot string
+	seq      int64
+	closed   bool
 
 	stop    chan struct{}
 	stopped chan struct{}
@@ -165,6 +167,7 @@ func (s *Service) Close() {
 	close(s.stop)
 	<-s.stopped
 	s.procs.Wait()
+	s.removeViews()
 }
 
 // routes names each Batch operation by its path, /v1/ and the lowercase
