@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
@@ -127,21 +129,26 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 	}
 	// execute parses the flags: the stack is the default one.
 	names, _ := provision.NamesFor(defaultStack, "000000000000", cfg.Region)
+	// The default job image holds batchxray alone (no shell, no sleep, as
+	// on AWS): the jobs run batchxray, and the one still running at down is
+	// the sample job fetching from a server that never answers.
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	t.Cleanup(hang.Close)
 	var jobID, rawID string
 	for _, args := range [][]string{
 		{"doctor"},
 		{"up", "--arch", arch},
 		{"up", "--arch", arch, "--dry-run", "--max-vcpus", "8"},
-		{"submit", "--wait", "--", "sh", "-c", "echo hello"},
+		{"submit", "--wait", "--", "batchxray", "version"},
 		{"status", "--once", "JOB"},
 		{"trace", "--wait", "30s", "JOB"},
 		{"logs", "JOB"},
 		{"RAW"},
 		{"trace", "--wait", "30s", "RAWJOB"},
 		{"DRIFT"},
-		{"up", "--arch", arch, "--daemon-version", "3.3.13"},
+		{"up", "--arch", arch, "--daemon-version", "3.3.13", "--sample-url", hang.URL},
 		{"trace", "--wait", "10s", "JOB"},
-		{"submit", "--", "sleep", "600"},
+		{"submit"},
 		{"doctor"},
 		{"down", "--yes"},
 	} {
@@ -155,7 +162,7 @@ func TestIAMPolicyCoversTheCalls(t *testing.T) {
 			own(func() error {
 				out, err := batch.NewFromConfig(cfg).SubmitJob(ctx, &batch.SubmitJobInput{JobName: aws.String("raw"),
 					JobQueue: aws.String(names.JobQueue), JobDefinition: aws.String(names.JobDefinition),
-					ContainerOverrides: &batchtypes.ContainerOverrides{Command: []string{"batchxray", "job", "--", "sh", "-c", "echo raw"}}})
+					ContainerOverrides: &batchtypes.ContainerOverrides{Command: []string{"batchxray", "job", "--", "batchxray", "version"}}})
 				rawID = aws.ToString(out.JobId)
 				return err
 			})

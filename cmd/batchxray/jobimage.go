@@ -36,12 +36,12 @@ type jobImage struct {
 // published image of its version copied. A bad reference or architecture
 // is a usage error; an unreadable base or source an error.
 func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobImage, error) {
-	arch := goArch(opts.arch)
+	arch := goArch(opts.spec.Arch)
 	creds := &image.Credentials{ECR: ecr.NewFromConfig(cfg), Keychain: opts.keychain}
 	fits := opts.jobBinary != "" || hostPlatform == "linux/"+arch
 	switch {
-	case opts.image != "":
-		c, err := image.CheckImage(ctx, opts.image, arch, creds, opts.imageTransport)
+	case opts.spec.Image != "":
+		c, err := image.CheckImage(ctx, opts.spec.Image, arch, creds, opts.imageTransport)
 		if err != nil {
 			return jobImage{}, imageInputError(err)
 		}
@@ -73,7 +73,7 @@ func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobIm
 			note:      note,
 		}, nil
 	}
-	pub, err := jobPublisher(opts.arch, opts.jobBinary)
+	pub, err := jobPublisher(opts.spec.Arch, opts.jobBinary)
 	if err != nil {
 		return jobImage{}, err
 	}
@@ -86,7 +86,7 @@ func chooseJobImage(ctx context.Context, opts *upOptions, cfg aws.Config) (jobIm
 // binary for arch.
 func baseBinary(ctx context.Context, opts *upOptions, arch string, fits bool, creds *image.Credentials) ([]byte, string, error) {
 	if fits && opts.jobImageSource == "" {
-		own, err := jobPublisher(opts.arch, opts.jobBinary)
+		own, err := jobPublisher(opts.spec.Arch, opts.jobBinary)
 		if err != nil {
 			return nil, "", err
 		}
@@ -119,16 +119,16 @@ func jobImageSource(opts *upOptions) string {
 // from; --job-binary and --job-image-source are two such sources.
 func checkImageFlags(o *upOptions) error {
 	switch {
-	case o.baseImage != "" && o.image != "":
+	case o.baseImage != "" && o.spec.Image != "":
 		return usageErrorf("--image and --base-image exclude each other: --base-image adds batchxray to your image, --image uses one that has it")
-	case o.image != "" && o.jobBinary != "":
+	case o.spec.Image != "" && o.jobBinary != "":
 		return usageErrorf("--image and --job-binary exclude each other: --image uses your image as it is")
-	case o.image != "" && o.jobImageSource != "":
+	case o.spec.Image != "" && o.jobImageSource != "":
 		return usageErrorf("--image and --job-image-source exclude each other: --image uses your image, which holds batchxray, as it is")
 	case o.jobBinary != "" && o.jobImageSource != "":
 		return usageErrorf("--job-binary and --job-image-source exclude each other: each gives the batchxray the job image holds")
 	}
-	for _, ref := range []string{o.baseImage, o.image, o.jobImageSource} {
+	for _, ref := range []string{o.baseImage, o.spec.Image, o.jobImageSource} {
 		if _, err := image.ParseReference(ref); ref != "" && err != nil {
 			return &usageError{err}
 		}

@@ -22,8 +22,8 @@ import (
 )
 
 func TestUpFlags(t *testing.T) {
-	def := upOptions{arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 16, jobVCPUs: 1, jobMemory: 2048,
-		jobTimeout: time.Hour, logRetention: 30, sampleURL: defaultSampleURL, agent: "xray-daemon", tracer: "xray"}
+	def := upOptions{spec: provision.Spec{Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: 16, JobVCPUs: 1, JobMemoryMiB: 2048,
+		JobTimeout: time.Hour, LogRetentionDays: 30, SampleURL: defaultSampleURL, Agent: "xray-daemon", Tracer: "xray"}}
 	with := func(change func(o *upOptions)) upOptions {
 		o := def
 		change(&o)
@@ -32,12 +32,14 @@ func TestUpFlags(t *testing.T) {
 	tests := []flagCase[upOptions]{
 		{name: "defaults", want: def},
 		{name: "arm64 takes Graviton types", args: []string{"--arch", "arm64", "--job-binary", "./bx"},
-			want: with(func(o *upOptions) { o.arch, o.instanceTypes, o.jobBinary = "arm64", []string{"default_arm64"}, "./bx" })},
+			want: with(func(o *upOptions) {
+				o.spec.Arch, o.spec.InstanceTypes, o.jobBinary = "arm64", []string{"default_arm64"}, "./bx"
+			})},
 		{name: "every flag", args: []string{"--instance-types", "c6i.large,c6i.xlarge", "--max-vcpus", "64", "--job-vcpus", "2", "--job-memory", "4096",
 			"--job-timeout", "2h", "--log-retention", "90", "--image", "example.com/job:1", "--sample-url", "http://x/", "--daemon-version", "3.3.13", "--dry-run"},
 			want: with(func(o *upOptions) {
-				o.instanceTypes, o.maxVCPUs, o.jobVCPUs, o.jobMemory = []string{"c6i.large", "c6i.xlarge"}, 64, 2, 4096
-				o.jobTimeout, o.logRetention, o.image, o.sampleURL, o.daemonVersion, o.dryRun = 2*time.Hour, 90, "example.com/job:1", "http://x/", "3.3.13", true
+				o.spec.InstanceTypes, o.spec.MaxVCPUs, o.spec.JobVCPUs, o.spec.JobMemoryMiB = []string{"c6i.large", "c6i.xlarge"}, 64, 2, 4096
+				o.spec.JobTimeout, o.spec.LogRetentionDays, o.spec.Image, o.spec.SampleURL, o.spec.DaemonVersion, o.dryRun = 2*time.Hour, 90, "example.com/job:1", "http://x/", "3.3.13", true
 			})},
 		{name: "bad arch", args: []string{"--arch", "sparc"}, wantErr: `invalid --arch "sparc": want x86_64 or arm64`},
 		{name: "image and binary", args: []string{"--image", "a", "--job-binary", "b"}, wantErr: "--image and --job-binary exclude each other"},
@@ -46,7 +48,9 @@ func TestUpFlags(t *testing.T) {
 		{name: "no vCPUs", args: []string{"--max-vcpus", "0"}, wantErr: "invalid max vCPUs 0"},
 		{name: "arguments", args: []string{"extra"}, wantErr: `unknown command "extra"`},
 		{name: "agent and tracer", args: []string{"--agent", "cloudwatch", "--tracer", "otel", "--base-image", "example.com/python:3"},
-			want: with(func(o *upOptions) { o.agent, o.tracer, o.baseImage = "cloudwatch", "otel", "example.com/python:3" })},
+			want: with(func(o *upOptions) {
+				o.spec.Agent, o.spec.Tracer, o.baseImage = "cloudwatch", "otel", "example.com/python:3"
+			})},
 		{name: "bad agent", args: []string{"--agent", "fluentd"}, wantErr: `invalid agent "fluentd": want xray-daemon or cloudwatch`},
 		{name: "bad tracer", args: []string{"--tracer", "jaeger"}, wantErr: `invalid tracer "jaeger": want xray or otel`},
 		{name: "daemon version for the cloudwatch agent", args: []string{"--agent", "cloudwatch", "--daemon-version", "3.3.13"}, wantErr: "is for the X-Ray daemon"},
@@ -70,8 +74,8 @@ func TestDownFlags(t *testing.T) {
 var fastWaits = provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}
 
 func upArgs(f *factory) *upOptions {
-	return &upOptions{f: f, arch: "x86_64", instanceTypes: []string{"optimal"}, maxVCPUs: 4, jobVCPUs: 1, jobMemory: 512,
-		jobTimeout: time.Hour, logRetention: 30, image: "example.com/job:1", waits: fastWaits,
+	return &upOptions{f: f, spec: provision.Spec{Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: 4, JobVCPUs: 1, JobMemoryMiB: 512,
+		JobTimeout: time.Hour, LogRetentionDays: 30, Image: "example.com/job:1"}, waits: fastWaits,
 		keychain: authn.NewMultiKeychain(), imageTransport: noRegistry{}}
 }
 
@@ -112,7 +116,7 @@ func TestRunUpAndDown(t *testing.T) {
 			f, out, _ = stackFactory(cfg, tty, "")
 			f.Globals.Output = outputJSON
 			o := upArgs(f)
-			o.dryRun, o.maxVCPUs = true, 8
+			o.dryRun, o.spec.MaxVCPUs = true, 8
 			if err := runUp(ctx, o); err != nil {
 				t.Fatalf("up --dry-run: %v", err)
 			}
@@ -187,7 +191,7 @@ func TestUpHintsImageWithoutARegistry(t *testing.T) {
 	t.Setenv("AWS_ENDPOINT_URL", srv.Endpoint())
 	f, _, errOut := stackFactory(cfg, false, "")
 	o := upArgs(f)
-	o.image, o.arch = "", map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
+	o.spec.Image, o.spec.Arch = "", map[string]string{"amd64": "x86_64", "arm64": "arm64"}[runtime.GOARCH]
 	err := runUp(context.Background(), o)
 	if err == nil {
 		t.Fatal("up succeeded without a registry")
@@ -231,9 +235,9 @@ func TestUpDryRunGolden(t *testing.T) {
 		t.Fatalf("up: %v\n%s", err, errOut)
 	}
 	golden.AssertString(t, "up-dry-run/changed-flags.golden", run(t, outputText, func(o *upOptions) {
-		o.maxVCPUs, o.jobMemory, o.daemonVersion = 8, 1024, "3.3.13"
+		o.spec.MaxVCPUs, o.spec.JobMemoryMiB, o.spec.DaemonVersion = 8, 1024, "3.3.13"
 	}))
 	golden.AssertString(t, "up-dry-run/agent-tracer.golden", run(t, outputText, func(o *upOptions) {
-		o.agent, o.tracer = "cloudwatch", "otel"
+		o.spec.Agent, o.spec.Tracer = "cloudwatch", "otel"
 	}))
 }
