@@ -130,40 +130,26 @@ func readAll(ctx context.Context, lc LogsAPI, r ListRequest, byID map[string]*En
 		in.StartTime = aws.Int64(r.Since.Add(-slack).UnixMilli())
 	}
 	latest := map[string]Change{}
-	for {
-		page, err := lc.FilterLogEvents(ctx, in)
-		if err != nil {
-			return fmt.Errorf("read the job events in %s: %w", r.Group, err)
+	return scan(ctx, lc, in, "read the job events in "+r.Group, func(base event, msg string) {
+		var ev listed
+		if json.Unmarshal([]byte(msg), &ev) != nil {
+			return
 		}
-		for _, e := range page.Events {
-			msg := aws.ToString(e.Message)
-			var ev listed
-			if json.Unmarshal([]byte(msg), &ev) != nil || ev.Source != "aws.batch" || ev.Type != "Batch Job State Change" {
-				continue
-			}
-			d := ev.Detail
-			if strings.Contains(d.JobID, ":") || (r.Queue != "" && nameOf(d.JobQueue) != r.Queue) {
-				continue
-			}
-			var base event
-			_ = json.Unmarshal([]byte(msg), &base)
-			c := change(base, msg)
-			if prev, ok := latest[d.JobID]; ok && (c.At.Before(prev.At) || (c.At.Equal(prev.At) && order(c.State) < order(prev.State))) {
-				continue
-			}
-			latest[d.JobID] = c
-			byID[d.JobID] = &Entry{
-				ID: d.JobID, Name: d.JobName, Status: jobs.State(d.Status), Reason: d.StatusReason,
-				CreatedAt: millis(d.CreatedAt), StartedAt: millis(d.StartedAt), StoppedAt: millis(d.StoppedAt),
-				Source: SourceEvents,
-			}
+		d := ev.Detail
+		if strings.Contains(d.JobID, ":") || (r.Queue != "" && nameOf(d.JobQueue) != r.Queue) {
+			return
 		}
-		next := aws.ToString(page.NextToken)
-		if next == "" {
-			return nil
+		c := change(base, msg)
+		if prev, ok := latest[d.JobID]; ok && (c.At.Before(prev.At) || (c.At.Equal(prev.At) && order(c.State) < order(prev.State))) {
+			return
 		}
-		in.NextToken = aws.String(next)
-	}
+		latest[d.JobID] = c
+		byID[d.JobID] = &Entry{
+			ID: d.JobID, Name: d.JobName, Status: jobs.State(d.Status), Reason: d.StatusReason,
+			CreatedAt: millis(d.CreatedAt), StartedAt: millis(d.StartedAt), StoppedAt: millis(d.StoppedAt),
+			Source: SourceEvents,
+		}
+	})
 }
 
 // listBatch merges in the queue's jobs Batch still returns. With a filter

@@ -58,43 +58,43 @@ type event struct {
 // pages FilterLogEvents with its tokens; an event delivered twice counts
 // once, as EventBridge delivers at least once.
 func Read(ctx context.Context, c LogsAPI, group, jobID string, since, until time.Time) (map[string][]Change, error) {
-	in := &cloudwatchlogs.FilterLogEventsInput{
-		LogGroupName: aws.String(group),
-		// A quoted term: CloudWatch Logs and the stand-in both match it; the
-		// job ID is then checked exactly.
-		FilterPattern: aws.String(`"` + jobID + `"`),
-	}
+	in := window(group, since, until)
+	// A quoted term: CloudWatch Logs and the stand-in both match it; the
+	// job ID is then checked exactly.
+	in.FilterPattern = aws.String(`"` + jobID + `"`)
+	return collect(ctx, c, in, "read job events of "+jobID+" from "+group, func(id string) bool {
+		return id == jobID || strings.HasPrefix(id, jobID+":")
+	})
+}
+
+// window is the query of the group's events between since and until
+// (zero: unbounded).
+func window(group string, since, until time.Time) *cloudwatchlogs.FilterLogEventsInput {
+	in := &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String(group)}
 	if !since.IsZero() {
 		in.StartTime = aws.Int64(since.UnixMilli())
 	}
 	if !until.IsZero() {
 		in.EndTime = aws.Int64(until.UnixMilli())
 	}
+	return in
+}
+
+// collect runs the query and returns the changes of the jobs keep wants,
+// by job ID, each in order; an event delivered twice counts once.
+func collect(ctx context.Context, c LogsAPI, in *cloudwatchlogs.FilterLogEventsInput, what string, keep func(jobID string) bool) (map[string][]Change, error) {
 	seen := map[string]bool{}
 	out := map[string][]Change{}
-	for {
-		page, err := c.FilterLogEvents(ctx, in)
-		if err != nil {
-			return nil, fmt.Errorf("read job events of %s from %s: %w", jobID, group, err)
+	err := scan(ctx, c, in, what, func(ev event, msg string) {
+		id := ev.Detail.JobID
+		if seen[ev.ID] || !keep(id) {
+			return
 		}
-		for _, e := range page.Events {
-			var ev event
-			msg := aws.ToString(e.Message)
-			if json.Unmarshal([]byte(msg), &ev) != nil || ev.Source != "aws.batch" || ev.Type != "Batch Job State Change" || seen[ev.ID] {
-				continue
-			}
-			id := ev.Detail.JobID
-			if id != jobID && !strings.HasPrefix(id, jobID+":") {
-				continue
-			}
-			seen[ev.ID] = true
-			out[id] = append(out[id], change(ev, msg))
-		}
-		next := aws.ToString(page.NextToken)
-		if next == "" {
-			break
-		}
-		in.NextToken = aws.String(next)
+		seen[ev.ID] = true
+		out[id] = append(out[id], change(ev, msg))
+	})
+	if err != nil {
+		return nil, err
 	}
 	for id := range out {
 		slices.SortStableFunc(out[id], func(a, b Change) int {
@@ -105,6 +105,31 @@ func Read(ctx context.Context, c LogsAPI, group, jobID string, since, until time
 		})
 	}
 	return out, nil
+}
+
+// scan pages through the query with its tokens and hands each Batch Job
+// State Change event to visit, with the message it was parsed from; what
+// names the read in an error.
+func scan(ctx context.Context, c LogsAPI, in *cloudwatchlogs.FilterLogEventsInput, what string, visit func(ev event, msg string)) error {
+	for {
+		page, err := c.FilterLogEvents(ctx, in)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		for _, e := range page.Events {
+			var ev event
+			msg := aws.ToString(e.Message)
+			if json.Unmarshal([]byte(msg), &ev) != nil || ev.Source != "aws.batch" || ev.Type != "Batch Job State Change" {
+				continue
+			}
+			visit(ev, msg)
+		}
+		next := aws.ToString(page.NextToken)
+		if next == "" {
+			return nil
+		}
+		in.NextToken = aws.String(next)
+	}
 }
 
 func change(ev event, msg string) Change {
