@@ -58,19 +58,7 @@ Outside Batch it still runs, as job local-<random>.`,
 
   # Try it on your machine against the local stand-in's daemon, no upload:
   AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000 batchxray job --url https://example.com/ --no-upload`,
-		Args: func(cmd *cobra.Command, args []string) error {
-			dash := cmd.ArgsLenAtDash()
-			if dash < 0 && len(args) > 0 {
-				return usageErrorf("unexpected argument %q: put the command to run after --", args[0])
-			}
-			if dash > 0 {
-				return usageErrorf("unexpected argument %q before --", args[0])
-			}
-			if dash == 0 && len(args) == 0 {
-				return usageErrorf("no command after --")
-			}
-			return nil
-		},
+		Args: commandAfterDash,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.ArgsLenAtDash() >= 0 {
 				opts.Command = args

@@ -48,16 +48,9 @@ running).`,
   batchxray submit --wait --name nightly -- python3 /app/etl.py --day 2026-11-24
   batchxray submit --array-size 50 --env STAGE=test --wait
   a=$(batchxray submit --name extract) && batchxray submit --name load --depends-on "$a" --wait`,
-		Args: cobra.ArbitraryArgs,
+		Args: commandAfterDash,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			dash := cmd.ArgsLenAtDash()
-			if (dash < 0 && len(args) > 0) || dash > 0 {
-				return usageErrorf("unexpected argument %q: a command goes after --", args[0])
-			}
-			if dash == 0 {
-				if len(args) == 0 {
-					return usageErrorf("no command after --")
-				}
+			if cmd.ArgsLenAtDash() == 0 {
 				s.Command = args
 			}
 			fl := cmd.Flags()
