@@ -1,6 +1,8 @@
 package awsproto
 
 import (
+	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
@@ -36,6 +38,18 @@ type JSON struct {
 	Name string
 	// Ops answers each operation from its request body.
 	Ops map[string]func(body []byte) (any, error)
+}
+
+// Decoded adapts an operation taking its JSON input to an Ops entry; a body
+// that does not decode is a SerializationException, as AWS answers it.
+func Decoded[In any](op func(In) (any, error)) func(body []byte) (any, error) {
+	return func(body []byte) (any, error) {
+		var in In
+		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
+			return nil, Errorf(http.StatusBadRequest, "SerializationException", "could not decode the request: %v", err)
+		}
+		return op(in)
+	}
 }
 
 // Operation is what follows the dot in X-Amz-Target.

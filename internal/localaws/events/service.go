@@ -1,8 +1,6 @@
 package events
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"sync"
 	"time"
@@ -51,27 +49,17 @@ func New(env awsproto.Env, cfg Config) *Service {
 	}
 	s := &Service{env: env, cfg: cfg, rules: map[string]*rule{}}
 	s.JSON = awsproto.JSON{Name: "events", Ops: map[string]func([]byte) (any, error){
-		"PutRule":             decoded(s.putRule),
-		"DescribeRule":        decoded(s.describeRule),
-		"DeleteRule":          decoded(s.deleteRule),
-		"PutTargets":          decoded(s.putTargets),
-		"RemoveTargets":       decoded(s.removeTargets),
-		"ListTargetsByRule":   decoded(s.listTargetsByRule),
-		"TagResource":         decoded(s.tagResource),
-		"UntagResource":       decoded(s.untagResource),
-		"ListTagsForResource": decoded(s.listTagsForResource),
+		"PutRule":             awsproto.Decoded(s.putRule),
+		"DescribeRule":        awsproto.Decoded(s.describeRule),
+		"DeleteRule":          awsproto.Decoded(s.deleteRule),
+		"PutTargets":          awsproto.Decoded(s.putTargets),
+		"RemoveTargets":       awsproto.Decoded(s.removeTargets),
+		"ListTargetsByRule":   awsproto.Decoded(s.listTargetsByRule),
+		"TagResource":         awsproto.Decoded(s.tagResource),
+		"UntagResource":       awsproto.Decoded(s.untagResource),
+		"ListTagsForResource": awsproto.Decoded(s.listTagsForResource),
 	}}
 	return s
-}
-
-func decoded[In any](op func(In) (any, error)) func([]byte) (any, error) {
-	return func(body []byte) (any, error) {
-		var in In
-		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
-			return nil, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "could not decode the request: %v", err)
-		}
-		return op(in)
-	}
 }
 
 func validation(format string, a ...any) *awsproto.Error {

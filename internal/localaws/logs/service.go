@@ -1,8 +1,6 @@
 package logs
 
 import (
-	"bytes"
-	"encoding/json"
 	"net/http"
 	"slices"
 	"sort"
@@ -68,37 +66,26 @@ func New(env awsproto.Env) *Service {
 // operations are CloudWatch Logs' operations by name.
 func (s *Service) operations() map[string]func([]byte) (any, error) {
 	return map[string]func([]byte) (any, error){
-		"CreateLogGroup":           decoded(s.createLogGroup),
-		"DescribeLogGroups":        decoded(s.describeLogGroups),
-		"DeleteLogGroup":           decoded(s.deleteLogGroup),
-		"CreateLogStream":          decoded(s.createLogStream),
-		"DescribeLogStreams":       decoded(s.describeLogStreams),
-		"DeleteLogStream":          decoded(s.deleteLogStream),
-		"PutRetentionPolicy":       decoded(s.putRetentionPolicy),
-		"DeleteRetentionPolicy":    decoded(s.deleteRetentionPolicy),
-		"TagResource":              decoded(s.tagResource),
-		"UntagResource":            decoded(s.untagResource),
-		"ListTagsForResource":      decoded(s.listTagsForResource),
-		"TagLogGroup":              decoded(s.tagLogGroup),
-		"UntagLogGroup":            decoded(s.untagLogGroup),
-		"ListTagsLogGroup":         decoded(s.listTagsLogGroup),
-		"PutLogEvents":             decoded(s.putLogEvents),
-		"GetLogEvents":             decoded(s.getLogEvents),
-		"FilterLogEvents":          decoded(s.filterLogEvents),
-		"PutResourcePolicy":        decoded(s.putResourcePolicy),
-		"DescribeResourcePolicies": decoded(s.describeResourcePolicies),
-		"DeleteResourcePolicy":     decoded(s.deleteResourcePolicy),
-	}
-}
-
-// decoded adapts an operation taking its JSON input.
-func decoded[In any](op func(In) (any, error)) func([]byte) (any, error) {
-	return func(body []byte) (any, error) {
-		var in In
-		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&in); err != nil {
-			return nil, awsproto.Errorf(http.StatusBadRequest, "SerializationException", "could not decode the request: %v", err)
-		}
-		return op(in)
+		"CreateLogGroup":           awsproto.Decoded(s.createLogGroup),
+		"DescribeLogGroups":        awsproto.Decoded(s.describeLogGroups),
+		"DeleteLogGroup":           awsproto.Decoded(s.deleteLogGroup),
+		"CreateLogStream":          awsproto.Decoded(s.createLogStream),
+		"DescribeLogStreams":       awsproto.Decoded(s.describeLogStreams),
+		"DeleteLogStream":          awsproto.Decoded(s.deleteLogStream),
+		"PutRetentionPolicy":       awsproto.Decoded(s.putRetentionPolicy),
+		"DeleteRetentionPolicy":    awsproto.Decoded(s.deleteRetentionPolicy),
+		"TagResource":              awsproto.Decoded(s.tagResource),
+		"UntagResource":            awsproto.Decoded(s.untagResource),
+		"ListTagsForResource":      awsproto.Decoded(s.listTagsForResource),
+		"TagLogGroup":              awsproto.Decoded(s.tagLogGroup),
+		"UntagLogGroup":            awsproto.Decoded(s.untagLogGroup),
+		"ListTagsLogGroup":         awsproto.Decoded(s.listTagsLogGroup),
+		"PutLogEvents":             awsproto.Decoded(s.putLogEvents),
+		"GetLogEvents":             awsproto.Decoded(s.getLogEvents),
+		"FilterLogEvents":          awsproto.Decoded(s.filterLogEvents),
+		"PutResourcePolicy":        awsproto.Decoded(s.putResourcePolicy),
+		"DescribeResourcePolicies": awsproto.Decoded(s.describeResourcePolicies),
+		"DeleteResourcePolicy":     awsproto.Decoded(s.deleteResourcePolicy),
 	}
 }
 
