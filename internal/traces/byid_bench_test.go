@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,37 +19,6 @@ import (
 	xraysvc "github.com/batchxray/batchxray/internal/localaws/xray"
 	"github.com/batchxray/batchxray/internal/traceid"
 )
-
-// callCounter is the real client, counting every X-Ray call.
-type callCounter struct {
-	*xray.Client
-	n atomic.Int64
-}
-
-func (c *callCounter) GetTraceSummaries(ctx context.Context, in *xray.GetTraceSummariesInput, o ...func(*xray.Options)) (*xray.GetTraceSummariesOutput, error) {
-	c.n.Add(1)
-	return c.Client.GetTraceSummaries(ctx, in, o...)
-}
-func (c *callCounter) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesInput, o ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error) {
-	c.n.Add(1)
-	return c.Client.BatchGetTraces(ctx, in, o...)
-}
-func (c *callCounter) GetTraceSegmentDestination(ctx context.Context, in *xray.GetTraceSegmentDestinationInput, o ...func(*xray.Options)) (*xray.GetTraceSegmentDestinationOutput, error) {
-	c.n.Add(1)
-	return c.Client.GetTraceSegmentDestination(ctx, in, o...)
-}
-func (c *callCounter) StartTraceRetrieval(ctx context.Context, in *xray.StartTraceRetrievalInput, o ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error) {
-	c.n.Add(1)
-	return c.Client.StartTraceRetrieval(ctx, in, o...)
-}
-func (c *callCounter) ListRetrievedTraces(ctx context.Context, in *xray.ListRetrievedTracesInput, o ...func(*xray.Options)) (*xray.ListRetrievedTracesOutput, error) {
-	c.n.Add(1)
-	return c.Client.ListRetrievedTraces(ctx, in, o...)
-}
-func (c *callCounter) GetIndexingRules(ctx context.Context, in *xray.GetIndexingRulesInput, o ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error) {
-	c.n.Add(1)
-	return c.Client.GetIndexingRules(ctx, in, o...)
-}
 
 const benchLatency = 50 * time.Millisecond
 
@@ -121,7 +89,7 @@ func BenchmarkLookupByIDvsSearch(b *testing.B) {
 				{"array-1000/by-search", "arr", untag(details)},
 			} {
 				b.Run(c.name, func(b *testing.B) {
-					cc := &callCounter{Client: xc}
+					cc := &countingXRay{Client: xc}
 					bc := &describeOnly{jobs: c.details}
 					f := NewFinder(cc, clockwork.NewRealClock())
 					f.MinDelay, f.MaxDelay = benchLatency, 4*benchLatency
@@ -135,7 +103,7 @@ func BenchmarkLookupByIDvsSearch(b *testing.B) {
 						}
 					}
 					wall := time.Since(start) / time.Duration(b.N)
-					calls := float64(cc.n.Load()) / float64(b.N)
+					calls := float64(cc.total()) / float64(b.N)
 					bound := time.Duration(calls / float64(f.Concurrency) * float64(benchLatency))
 					b.ReportMetric(calls, "calls/op")
 					b.ReportMetric(float64(bound.Milliseconds()), "bound-ms/op")

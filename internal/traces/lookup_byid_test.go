@@ -22,10 +22,32 @@ import (
 	"github.com/batchxray/batchxray/internal/traceid"
 )
 
-// countingXRay is the real client, counting the calls by operation.
+// countingXRay is the real client, counting the calls: the searches, gets
+// and retrievals apart, every other call (destination, retrieved pages,
+// indexing rules) together.
 type countingXRay struct {
 	*xray.Client
-	summaries, batches, retrievals atomic.Int32
+	summaries, batches, retrievals, other atomic.Int32
+}
+
+// total is every call counted.
+func (c *countingXRay) total() int32 {
+	return c.summaries.Load() + c.batches.Load() + c.retrievals.Load() + c.other.Load()
+}
+
+func (c *countingXRay) GetTraceSegmentDestination(ctx context.Context, in *xray.GetTraceSegmentDestinationInput, o ...func(*xray.Options)) (*xray.GetTraceSegmentDestinationOutput, error) {
+	c.other.Add(1)
+	return c.Client.GetTraceSegmentDestination(ctx, in, o...)
+}
+
+func (c *countingXRay) ListRetrievedTraces(ctx context.Context, in *xray.ListRetrievedTracesInput, o ...func(*xray.Options)) (*xray.ListRetrievedTracesOutput, error) {
+	c.other.Add(1)
+	return c.Client.ListRetrievedTraces(ctx, in, o...)
+}
+
+func (c *countingXRay) GetIndexingRules(ctx context.Context, in *xray.GetIndexingRulesInput, o ...func(*xray.Options)) (*xray.GetIndexingRulesOutput, error) {
+	c.other.Add(1)
+	return c.Client.GetIndexingRules(ctx, in, o...)
 }
 
 func (c *countingXRay) StartTraceRetrieval(ctx context.Context, in *xray.StartTraceRetrievalInput, o ...func(*xray.Options)) (*xray.StartTraceRetrievalOutput, error) {
