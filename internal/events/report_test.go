@@ -2,8 +2,6 @@ package events_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,8 +10,6 @@ import (
 
 	"github.com/batchxray/batchxray/internal/events"
 	"github.com/batchxray/batchxray/internal/jobs"
-	"github.com/batchxray/batchxray/internal/localaws"
-	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 	"github.com/batchxray/batchxray/internal/provision"
 	"github.com/batchxray/batchxray/internal/waiter"
 )
@@ -22,22 +18,8 @@ import (
 // query over the group: here two jobs and an array's two children, each
 // with its whole walk to SUCCEEDED and the JobDetail its events carry.
 func TestReadAll(t *testing.T) {
-	exe := filepath.Join(t.TempDir(), "batchxray")
-	if err := os.WriteFile(exe, []byte(fakeBatchxray), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	_, cfg := localawstest.Start(t, localaws.Options{Executable: exe, ComputeEnvironmentDelay: 20 * time.Millisecond})
+	cfg, names := upStack(t, 4)
 	ctx := context.Background()
-	names, err := provision.NamesFor("demo", "000000000000", cfg.Region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := provision.New(cfg, names, provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}})
-	spec := provision.Spec{Partition: "aws", Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: 4,
-		JobVCPUs: 1, JobMemoryMiB: 512, JobTimeout: time.Hour, LogRetentionDays: 30, Image: "example.com/job:1"}
-	if _, err := p.Up(ctx, spec, false); err != nil {
-		t.Fatal(err)
-	}
 	bc := batch.NewFromConfig(cfg)
 	js := jobs.Spec{Stack: "demo", Region: cfg.Region, TagKey: provision.TagKey, Queue: names.JobQueue, Definition: names.JobDefinition, Command: []string{"true"}}
 	var ids []string

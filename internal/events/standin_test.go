@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 
@@ -25,25 +26,33 @@ const fakeBatchxray = `#!/bin/sh
 exec "$@"
 `
 
-// A job that waited in RUNNABLE for a vCPU has its RUNNABLE stretch apart,
-// from Batch's own events, recorded by the stack `up` made.
-func TestReadRunnableForLackOfVCPUs(t *testing.T) {
+// upStack starts a stand-in whose jobs run fakeBatchxray and makes the
+// stack "demo" on it with `up`'s provisioning, maxVCPUs big.
+func upStack(t *testing.T, maxVCPUs int32) (aws.Config, provision.Names) {
+	t.Helper()
 	exe := filepath.Join(t.TempDir(), "batchxray")
 	if err := os.WriteFile(exe, []byte(fakeBatchxray), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	_, cfg := localawstest.Start(t, localaws.Options{Executable: exe, ComputeEnvironmentDelay: 20 * time.Millisecond})
-	ctx := context.Background()
 	names, err := provision.NamesFor("demo", "000000000000", cfg.Region)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := provision.New(cfg, names, provision.Options{Waits: provision.WaitOptions{MinDelay: 5 * time.Millisecond, MaxDelay: 20 * time.Millisecond, MaxWait: 10 * time.Second}})
-	spec := provision.Spec{Partition: "aws", Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: 1,
+	spec := provision.Spec{Partition: "aws", Arch: "x86_64", InstanceTypes: []string{"optimal"}, MaxVCPUs: maxVCPUs,
 		JobVCPUs: 1, JobMemoryMiB: 512, JobTimeout: time.Hour, LogRetentionDays: 30, Image: "example.com/job:1"}
-	if _, err := p.Up(ctx, spec, false); err != nil {
+	if _, err := p.Up(context.Background(), spec, false); err != nil {
 		t.Fatal(err)
 	}
+	return cfg, names
+}
+
+// A job that waited in RUNNABLE for a vCPU has its RUNNABLE stretch apart,
+// from Batch's own events, recorded by the stack `up` made.
+func TestReadRunnableForLackOfVCPUs(t *testing.T) {
+	cfg, names := upStack(t, 1)
+	ctx := context.Background()
 	bc := batch.NewFromConfig(cfg)
 	js := jobs.Spec{Stack: "demo", Region: cfg.Region, TagKey: provision.TagKey, Queue: names.JobQueue, Definition: names.JobDefinition, Name: "first", Command: []string{"sleep", "2"}}
 	first, err := jobs.Submit(ctx, bc, js, jobs.SubmitOptions{})
