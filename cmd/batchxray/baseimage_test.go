@@ -95,40 +95,33 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 
 // shellBase is a small base image for linux/arch with /bin/sh.
 func shellBase(ts *testscript.TestScript, arch string) v1.Image {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	for _, d := range []string{"bin/", "usr/", "usr/local/", "usr/local/bin/", "tmp/"} {
-		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d, Mode: 0o755}))
-	}
-	sh := []byte("#!/bin/sh\n# a stand-in for a static shell\n")
-	ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/sh", Mode: 0o755, Size: int64(len(sh))}))
-	_, err := tw.Write(sh)
-	ts.Check(err)
-	ts.Check(tw.Close())
-	b := buf.Bytes()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	ts.Check(err)
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	ts.Check(err)
-	cf, err := img.ConfigFile()
-	ts.Check(err)
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", arch
-	cf.Config.Env = []string{"PATH=/usr/local/bin:/usr/bin:/bin"}
-	cf.Config.Cmd = []string{"sh", "-c", "echo base command ran"}
-	img, err = mutate.ConfigFile(img, cf)
-	ts.Check(err)
-	return img
+	return testImage(ts, arch, v1.Config{
+		Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"},
+		Cmd: []string{"sh", "-c", "echo base command ran"},
+	}, "bin/", "usr/", "usr/local/", "usr/local/bin/", "tmp/", "bin/sh")
 }
 
 // userJobImage is an image that holds batchxray, as --image wants, and sh and
 // sleep: each a stand-in file the stand-in finds and runs as the host's.
 func userJobImage(ts *testscript.TestScript) v1.Image {
+	return testImage(ts, "amd64", v1.Config{Env: []string{"PATH=/usr/local/bin:/bin"}},
+		"usr/local/bin/batchxray", "bin/sh", "bin/sleep")
+}
+
+// testImage is a one-layer linux/arch image with config's environment and
+// command, holding each entry: a directory when it ends in "/", else an
+// executable stand-in file (the stand-in runs the host's program of its
+// name).
+func testImage(ts *testscript.TestScript, arch string, config v1.Config, entries ...string) v1.Image {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, f := range []string{"usr/local/bin/batchxray", "bin/sh", "bin/sleep"} {
-		body := []byte("#!/bin/sh\n# a stand-in for " + f + "\n")
-		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: f, Mode: 0o755, Size: int64(len(body))}))
+	for _, e := range entries {
+		if strings.HasSuffix(e, "/") {
+			ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: e, Mode: 0o755}))
+			continue
+		}
+		body := []byte("#!/bin/sh\n# a stand-in for " + e + "\n")
+		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e, Mode: 0o755, Size: int64(len(body))}))
 		_, err := tw.Write(body)
 		ts.Check(err)
 	}
@@ -141,8 +134,8 @@ func userJobImage(ts *testscript.TestScript) v1.Image {
 	cf, err := img.ConfigFile()
 	ts.Check(err)
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", "amd64"
-	cf.Config.Env = []string{"PATH=/usr/local/bin:/bin"}
+	cf.OS, cf.Architecture = "linux", arch
+	cf.Config.Env, cf.Config.Cmd = config.Env, config.Cmd
 	img, err = mutate.ConfigFile(img, cf)
 	ts.Check(err)
 	return img
