@@ -107,9 +107,10 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	defer progress.Close()
 	lo := opts.lookup
 	lo.Progress = progress
-	lo.History = events.Log{Client: cloudwatchlogs.NewFromConfig(cfg), Group: events.GroupFor(f.Globals.Stack)}
+	logs := cloudwatchlogs.NewFromConfig(cfg)
+	lo.History = events.Log{Client: logs, Group: events.GroupFor(f.Globals.Stack)}
 	if !opts.raw && !f.Globals.JSON() && f.Globals.Output != outputOTLP {
-		lo.Logs = cloudwatchlogs.NewFromConfig(cfg)
+		lo.Logs = logs
 	}
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)
