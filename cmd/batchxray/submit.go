@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/batch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/spf13/cobra"
 
+	"github.com/batchxray/batchxray/internal/events"
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/provision"
 	"github.com/batchxray/batchxray/internal/ui"
@@ -123,6 +125,7 @@ func runSubmit(ctx context.Context, opts *submitOptions) error {
 	js, err := jobs.Follow(ctx, c, []string{sub.ID}, jobs.FollowOptions{
 		Submitted: true, MaxWait: opts.maxWait, ExplainAfter: opts.explainAfter,
 		IO: ios, Now: f.Now, Log: f.Logger(),
+		History: events.Log{Client: cloudwatchlogs.NewFromConfig(sc.cfg), Group: events.GroupFor(sc.names.Stack)},
 	})
 	if errors.Is(err, context.Canceled) {
 		return interrupted(ctx, f, c, sub, err)
