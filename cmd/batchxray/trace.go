@@ -109,8 +109,8 @@ func runTrace(ctx context.Context, opts *traceOptions) error {
 	lo.Progress = progress
 	logs := cloudwatchlogs.NewFromConfig(cfg)
 	lo.History = events.Log{Client: logs, Group: events.GroupFor(f.Globals.Stack)}
-	if !opts.raw && !f.Globals.JSON() && f.Globals.Output != outputOTLP {
-		lo.Logs = logs
+	if !opts.raw && f.Globals.Output != outputOTLP {
+		lo.Logs = logs // the text draws them, the JSON holds them
 	}
 	finder := traces.NewFinder(xray.NewFromConfig(cfg), opts.clock)
 	v, err := traces.Lookup(ctx, batch.NewFromConfig(cfg), finder, opts.jobID, lo)

@@ -22,11 +22,11 @@ const (
 // AttemptLog is the end of a failed attempt's output, drawn under the
 // attempt's lifecycle row.
 type AttemptLog struct {
-	Attempt int
+	Attempt int `json:"attempt"`
 	// Lines are the attempt's last lines, oldest first.
-	Lines []string
+	Lines []string `json:"lines,omitempty"`
 	// Unreadable, when not empty, says why the log could not be read.
-	Unreadable string
+	Unreadable string `json:"unreadable,omitempty"`
 }
 
 // withLogs gives the view the last o.LogLines lines of each failed attempt

@@ -23,6 +23,10 @@ type Output struct {
 	// still runs, or of one killed (with Batch's reason), or nothing.
 	// Empty for an array parent: see its children.
 	AttemptTraces []AttemptTrace `json:"attemptTraces"`
+	// Logs are the last lines of each failed attempt's output, as trace
+	// draws them under the attempt (--log-lines); empty for an array
+	// parent and with --log-lines 0.
+	Logs []AttemptLog `json:"logs"`
 	// Summary counts the spans of all traces (of all children for an array
 	// parent).
 	Summary Summary `json:"summary"`
@@ -61,7 +65,11 @@ func NewOutput(v View, now time.Time) Output {
 		Job:           v.Job,
 		Lifecycle:     Lifecycle(v.Job, now),
 		AttemptTraces: Attempts(v.Job, v.Traces),
+		Logs:          v.Logs,
 		Traces:        traceOutputs(v.Traces),
+	}
+	if out.Logs == nil {
+		out.Logs = []AttemptLog{}
 	}
 	if out.Lifecycle == nil {
 		out.Lifecycle = []Track{}

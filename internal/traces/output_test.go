@@ -21,12 +21,19 @@ import (
 
 func TestOutputGolden(t *testing.T) {
 	rj, rt := retryJob()
+	// The failed attempts' last lines, as trace draws them: one read, one
+	// that could not be.
+	logs := []AttemptLog{
+		{Attempt: 1, Lines: []string{"importing 1,204 rows", "row 1187:\tbad date \"2026-13-01\""}},
+		{Attempt: 2, Unreadable: "no permission to read it (logs:GetLogEvents)"},
+	}
 	tests := []struct {
 		name string
 		v    View
 	}{
 		{"json-job", View{Job: nightlyJob(), Traces: loadTraces(t, "batchgettraces-job.json")}},
 		{"json-retry", View{Job: rj, Traces: rt}},
+		{"json-retry-logs", View{Job: rj, Traces: rt, Logs: logs}},
 		{"json-array", arrayView()},
 		// An attempt still running and one killed: their in-progress
 		// segments, marked, with Batch's reason for the killed one.
