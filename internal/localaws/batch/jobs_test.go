@@ -506,3 +506,64 @@ func TestOneVCPUQueuesTheSecondJobInRunnable(t *testing.T) {
 	}
 	f.waitFor(second, types.JobStatusSucceeded)
 }
+
+// TestArrayParentPendingWithItsFirstRunnableChild: "An array parent job is
+// updated to PENDING when any child job is updated to RUNNABLE", and it
+// can only be SUBMITTED, PENDING, FAILED or SUCCEEDED (AWS Batch User
+// Guide, Array jobs). The array waits on a dependency, so its children sit
+// in PENDING first and the parent must stay SUBMITTED until one is RUNNABLE.
+func TestArrayParentPendingWithItsFirstRunnableChild(t *testing.T) {
+	f := start(t, localaws.Options{})
+	f.stack("q", 8)
+	def := f.define("d", []string{"true"}, nil)
+	dep := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("first"), JobQueue: aws.String("q"), JobDefinition: aws.String(def)})
+	id := f.submit(&awsbatch.SubmitJobInput{JobName: aws.String("arr"), JobQueue: aws.String("q"), JobDefinition: aws.String(def),
+		ArrayProperties: &types.ArrayProperties{Size: aws.Int32(2)},
+		DependsOn:       []types.JobDependency{{JobId: aws.String(dep)}}})
+	ids := []string{id, id + ":0", id + ":1"}
+	var seen []types.JobStatus
+	sawChildPending := false
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// One call, so parent and children are read in one state of the
+		// scheduler (it moves only when the fake clock does).
+		out, err := f.batch.DescribeJobs(f.ctx, &awsbatch.DescribeJobsInput{Jobs: ids})
+		if err != nil || len(out.Jobs) != 3 {
+			t.Fatalf("DescribeJobs: %v (%d jobs)", err, len(out.Jobs))
+		}
+		var parent types.JobStatus
+		beyond := false // a child RUNNABLE or later
+		for _, j := range out.Jobs {
+			switch {
+			case aws.ToString(j.JobId) == id:
+				parent = j.Status
+			case j.Status == types.JobStatusPending:
+				sawChildPending = true
+			case j.Status != types.JobStatusSubmitted:
+				beyond = true
+			}
+		}
+		if len(seen) == 0 || seen[len(seen)-1] != parent {
+			seen = append(seen, parent)
+		}
+		if parent == types.JobStatusSubmitted && beyond {
+			t.Fatalf("parent still SUBMITTED with a child RUNNABLE or later")
+		}
+		if parent == types.JobStatusPending && !beyond {
+			t.Fatalf("parent PENDING while no child is RUNNABLE yet")
+		}
+		if parent == types.JobStatusSucceeded || parent == types.JobStatusFailed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("parent still %s; seen %v", parent, seen)
+		}
+		f.clock.Advance(step)
+	}
+	if want := []types.JobStatus{types.JobStatusSubmitted, types.JobStatusPending, types.JobStatusSucceeded}; !slices.Equal(seen, want) {
+		t.Errorf("parent seen %v, want %v", seen, want)
+	}
+	if !sawChildPending {
+		t.Errorf("no child was seen PENDING on its dependency: the test did not test the wait")
+	}
+}

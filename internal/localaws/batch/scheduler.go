@@ -161,11 +161,12 @@ func (s *Service) stepArray(j *job, now time.Time) bool {
 		}
 		return true
 	}
-	if j.d.Status == jobSubmitted {
-		if t, ok := s.due(j, now); ok {
-			s.move(j, jobPending, t)
-			return true
-		}
+	// "An array parent job is updated to PENDING when any child job is
+	// updated to RUNNABLE" (AWS Batch User Guide, Array jobs); the parent
+	// never runs itself: SUBMITTED, PENDING, then SUCCEEDED or FAILED.
+	if j.d.Status == jobSubmitted && summary[jobSubmitted]+summary[jobPending] < int32(len(j.children)) {
+		s.move(j, jobPending, now)
+		return true
 	}
 	return false
 }
