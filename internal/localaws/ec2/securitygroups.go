@@ -633,7 +633,9 @@ func (s *Service) revoke(egress bool) handler {
 }
 
 // errNoDefaultVPC is EC2's answer to a call that leaves the VPC to the
-// default one in an account without it.
+// default one in an account without it: the code and the message's start
+// are what such accounts get from CreateSecurityGroup without a VpcId
+// ("VPCIdNotSpecified: No default VPC for this user", as users report it).
 func errNoDefaultVPC() error {
 	return awsErr(http.StatusBadRequest, "VPCIdNotSpecified", "No default VPC for this user. GroupName is only supported for EC2-Classic and default VPC.")
 }
