@@ -295,6 +295,9 @@ func TestOTelWrapSIGTERMAndHeader(t *testing.T) {
 	if root[0].Status.GetMessage() != "terminated" || sh[0].Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR {
 		t.Errorf("root status %v, sh status %v; want both errors, terminated", root[0].Status, sh[0].Status)
 	}
+	if n := attr(root[0], metadataNamespace+"."+subsegmentsKey); n.GetIntValue() != 1 {
+		t.Errorf("root's %s.%s = %v, want 1 (the command's span), also when terminated", metadataNamespace, subsegmentsKey, n)
+	}
 	wantHeader := "Root=" + submitTrace + ";Parent=" + hex.EncodeToString(sh[0].SpanId) + ";Sampled=1\n"
 	if got := strings.TrimSuffix(out.String(), "ready\n"); got != wantHeader {
 		t.Errorf("the command got %q, want %q", got, wantHeader)
