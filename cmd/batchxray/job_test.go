@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"net"
@@ -15,6 +16,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 )
 
 func TestJobFlags(t *testing.T) {
@@ -252,63 +256,76 @@ func buildBinary(b *testing.B) string {
 	return bin
 }
 
-// drainDaemon swallows what the job sends, so the benchmark measures the job
-// and not ICMP errors from a closed port.
-func drainDaemon(b *testing.B) string {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+// BenchmarkJobOverhead times the whole process, `batchxray job -- CMD`
+// against CMD alone, run by turns, with each tracer side by side: the X-Ray
+// SDK to the stand-in's X-Ray daemon (UDP), OpenTelemetry to its host-agent
+// OTLP receiver, as `batchxray local` gives a job. ratio is their wall
+// times' quotient: for `true`, which does nothing, it is all overhead
+// (start-up, the tracer, the flush); for about a second of CPU it is what a
+// real job pays. The CPU time (user and system) of each side is reported
+// too: on a loaded machine the wall times say more about the load than the
+// job. It fails if a job warned or its trace did not arrive.
+func BenchmarkJobOverhead(b *testing.B) {
+	bin := buildBinary(b)
+	srv, _ := localawstest.Start(b, localaws.Options{})
+	otlp, err := srv.StartOTLP("127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { c.Close() })
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			if _, _, err := c.ReadFrom(buf); err != nil {
-				return
-			}
-		}
-	}()
-	return c.LocalAddr().String()
-}
-
-// BenchmarkJobOverhead times `batchxray job -- CMD` against CMD alone, run by
-// turns, and reports the ratio of their wall times: for a command that does
-// nothing the ratio is all overhead, for one that works about a second of
-// CPU it is what a real job pays.
-func BenchmarkJobOverhead(b *testing.B) {
-	bin := buildBinary(b)
-	addr := drainDaemon(b)
-	env := append(os.Environ(), "AWS_XRAY_DAEMON_ADDRESS="+addr, "AWS_BATCH_JOB_ID=bench")
-	for _, bc := range []struct {
-		name string
-		cmd  []string
-	}{
-		{"noop", []string{"true"}},
-		// sha256 of 250 MB is about a second of CPU on a current core.
-		{"cpu1s", []string{"sh", "-c", "head -c 250000000 /dev/zero | sha256sum >/dev/null"}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			run := func(argv ...string) time.Duration {
-				c := exec.Command(argv[0], argv[1:]...)
-				c.Env = env
-				start := time.Now()
-				if out, err := c.CombinedOutput(); err != nil {
-					b.Fatalf("%v: %v\n%s", argv, err, out)
+	for _, tracerName := range []string{"xray", "otel"} {
+		for _, bc := range []struct {
+			name string
+			cmd  []string
+		}{
+			{"true", []string{"true"}},
+			// sha256 of 250 MB is about a second of CPU on a current core.
+			{"cpu1s", []string{"sh", "-c", "head -c 250000000 /dev/zero | sha256sum >/dev/null"}},
+		} {
+			b.Run("tracer="+tracerName+"/cmd="+bc.name, func(b *testing.B) {
+				env := append(os.Environ(), "BATCHXRAY_TRACER="+tracerName,
+					"AWS_XRAY_DAEMON_ADDRESS="+srv.DaemonAddr(), "OTEL_EXPORTER_OTLP_ENDPOINT=http://"+otlp,
+					"AWS_BATCH_JOB_ID=bench", "AWS_REGION=us-east-1")
+				run := func(cpu *time.Duration, argv ...string) time.Duration {
+					c := exec.Command(argv[0], argv[1:]...)
+					c.Env = env
+					var stderr bytes.Buffer
+					c.Stderr = &stderr
+					start := time.Now()
+					if err := c.Run(); err != nil {
+						b.Fatalf("%v: %v\n%s", argv, err, &stderr)
+					}
+					took := time.Since(start)
+					*cpu += c.ProcessState.UserTime() + c.ProcessState.SystemTime()
+					if strings.Contains(stderr.String(), "warning") {
+						b.Fatalf("%v warned:\n%s", argv, &stderr)
+					}
+					return took
 				}
-				return time.Since(start)
-			}
-			var direct, wrapped time.Duration
-			b.ResetTimer()
-			for range b.N {
-				direct += run(bc.cmd...)
-				wrapped += run(append([]string{bin, "job", "--"}, bc.cmd...)...)
-			}
-			b.StopTimer()
-			b.ReportMetric(float64(wrapped.Nanoseconds())/float64(b.N), "wrapped-ns/op")
-			b.ReportMetric(float64(direct.Nanoseconds())/float64(b.N), "direct-ns/op")
-			b.ReportMetric(float64(wrapped-direct)/float64(b.N)/1e6, "overhead-ms/op")
-			b.ReportMetric(float64(wrapped)/float64(direct), "ratio")
-		})
+				before := srv.XRay().Ingested()
+				var direct, wrapped, directCPU, wrappedCPU time.Duration
+				b.ResetTimer()
+				for range b.N {
+					direct += run(&directCPU, bc.cmd...)
+					wrapped += run(&wrappedCPU, append([]string{bin, "job", "--"}, bc.cmd...)...)
+				}
+				b.StopTimer()
+				// Each job sends at least its segment and the command's
+				// subsegment; the X-Ray SDK's arrive over UDP, a moment
+				// later.
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				if err := srv.XRay().WaitIngested(ctx, before+2*int64(b.N)); err != nil {
+					b.Fatal(err)
+				}
+				ms := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) / 1e6 }
+				b.ReportMetric(ms(wrapped), "job-ms/op")
+				b.ReportMetric(ms(direct), "cmd-ms/op")
+				b.ReportMetric(ms(wrapped-direct), "overhead-ms/op")
+				b.ReportMetric(float64(wrapped)/float64(direct), "ratio")
+				b.ReportMetric(ms(wrappedCPU), "job-cpu-ms/op")
+				b.ReportMetric(ms(directCPU), "cmd-cpu-ms/op")
+			})
+		}
 	}
 }
 

@@ -22,7 +22,10 @@
 // trace IDs and header, and the annotation keys listed in
 // aws.xray.annotations). OTLP carries finished spans only, so the
 // OpenTelemetry tracer sends no in-progress root; its finished steps leave
-// in the background as the job runs. Its HTTP and AWS SDK spans carry what
+// in the background as the job runs, and its root carries the count of the
+// spans exported under it (the attribute batchxray.subsegments), as the
+// X-Ray SDK's complete segment counts its subsegments, so that `trace`
+// knows when X-Ray holds them all. Its HTTP and AWS SDK spans carry what
 // AWS's OpenTelemetry-to-X-Ray mapping needs to give the X-Ray SDK's
 // subsegments (http.host, rpc.service, the connection's phases), so both
 // tracers draw the same waterfall (TestSameWaterfallEitherTracer).

@@ -51,6 +51,8 @@ type otelTracer struct {
 	xrayEndpoint bool
 	endpoint     string
 	warn         func(format string, a ...any)
+	// ended counts the spans the root's document tree will hold.
+	ended *endedSpans
 }
 
 // newOTelTracer exports to endpoint, a full OTLP/HTTP traces URL, through
@@ -87,7 +89,9 @@ func newOTelTracer(endpoint string, transport http.RoundTripper, xrayEndpoint bo
 		attribute.String("telemetry.sdk.name", "opentelemetry"),
 		attribute.String("telemetry.sdk.language", "go"),
 	)
+	ended := &endedSpans{}
 	tp := sdktrace.NewTracerProvider(
+		sdktrace.WithSpanProcessor(ended),
 		// Batched, so a finished step leaves while the job runs on and the
 		// job never waits for the network between steps.
 		sdktrace.WithBatcher(exp),
@@ -97,7 +101,7 @@ func newOTelTracer(endpoint string, transport http.RoundTripper, xrayEndpoint bo
 	)
 	return &otelTracer{
 		tp: tp, tr: tp.Tracer("github.com/batchxray/batchxray/internal/jobrunner"),
-		status: rec, xrayEndpoint: xrayEndpoint, endpoint: endpoint, warn: warn,
+		status: rec, xrayEndpoint: xrayEndpoint, endpoint: endpoint, warn: warn, ended: ended,
 	}, nil
 }
 
@@ -218,6 +222,15 @@ func (s *otelSpan) Metadata(key string, value any) {
 func (s *otelSpan) SendInProgress() {}
 
 func (s *otelSpan) End(err error) {
+	if s.root {
+		// The X-Ray SDK's count (see subsegmentsKey), so that a reader
+		// knows when X-Ray holds the whole trace. Set like any metadata:
+		// an attribute not listed in aws.xray.annotations, which AWS's
+		// mapping (the CloudWatch agent's and the ADOT collector's awsxray
+		// exporter, X-Ray's OTLP endpoint) keeps in the segment's default
+		// metadata namespace under its full key, batchxray.subsegments.
+		s.Metadata(subsegmentsKey, s.t.ended.under(s.sp.SpanContext()))
+	}
 	if len(s.annotations) > 0 {
 		s.sp.SetAttributes(attribute.StringSlice(annotationsKey, s.annotations))
 	}
@@ -239,6 +252,43 @@ func (s *otelSpan) End(err error) {
 	if s.root {
 		s.t.flush()
 	}
+}
+
+// endedSpans counts, per trace, the sampled spans that ended under a parent
+// of this process: every span the job exports but its root, whose parent
+// (submit's segment) is remote or absent. They are the root's children and
+// theirs, otelhttp's and the connection's phases included, each of which
+// the mapping makes a subsegment of the root's tree. A span ends before
+// its parent does, so when the root ends they are all counted.
+type endedSpans struct {
+	mu sync.Mutex
+	n  map[oteltrace.TraceID]int
+}
+
+var _ sdktrace.SpanProcessor = (*endedSpans)(nil)
+
+func (e *endedSpans) OnStart(context.Context, sdktrace.ReadWriteSpan) {}
+
+func (e *endedSpans) OnEnd(s sdktrace.ReadOnlySpan) {
+	if !s.SpanContext().IsSampled() || !s.Parent().IsValid() || s.Parent().IsRemote() {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.n == nil {
+		e.n = map[oteltrace.TraceID]int{}
+	}
+	e.n[s.SpanContext().TraceID()]++
+}
+
+func (e *endedSpans) Shutdown(context.Context) error   { return nil }
+func (e *endedSpans) ForceFlush(context.Context) error { return nil }
+
+// under is the count of root's trace so far.
+func (e *endedSpans) under(root oteltrace.SpanContext) int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n[root.TraceID()]
 }
 
 // attributeOf turns a value into an attribute: strings, numbers and bools

@@ -224,6 +224,21 @@ func TestOTelSampleWork(t *testing.T) {
 	if got := attr(upload, "batchxray.bucket").GetStringValue(); got != "stack-bucket" {
 		t.Errorf("upload's batchxray.bucket = %q", got)
 	}
+	// The root counts every span exported under it, otelhttp's and the
+	// connection's phases included, as the X-Ray SDK's segment counts its
+	// subsegments.
+	var below func(*tracepb.Span) int
+	below = func(s *tracepb.Span) int {
+		n := 0
+		for _, c := range rcv.children(s) {
+			n += 1 + below(c)
+		}
+		return n
+	}
+	count := attr(root, metadataNamespace+"."+subsegmentsKey)
+	if want := below(root); count.GetIntValue() != int64(want) || want < 8 {
+		t.Errorf("root's %s.%s = %v, want the %d spans exported under it (at least 8)", metadataNamespace, subsegmentsKey, count, want)
+	}
 }
 
 // Errors and faults map as X-Ray's OpenTelemetry conversion reads them: a
@@ -279,6 +294,9 @@ func TestOTelWrapSIGTERMAndHeader(t *testing.T) {
 	}
 	if root[0].Status.GetMessage() != "terminated" || sh[0].Status.GetCode() != tracepb.Status_STATUS_CODE_ERROR {
 		t.Errorf("root status %v, sh status %v; want both errors, terminated", root[0].Status, sh[0].Status)
+	}
+	if n := attr(root[0], metadataNamespace+"."+subsegmentsKey); n.GetIntValue() != 1 {
+		t.Errorf("root's %s.%s = %v, want 1 (the command's span), also when terminated", metadataNamespace, subsegmentsKey, n)
 	}
 	wantHeader := "Root=" + submitTrace + ";Parent=" + hex.EncodeToString(sh[0].SpanId) + ";Sampled=1\n"
 	if got := strings.TrimSuffix(out.String(), "ready\n"); got != wantHeader {

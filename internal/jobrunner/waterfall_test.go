@@ -139,6 +139,7 @@ func TestSameWaterfallEitherTracer(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			tr, host := sampleJobTrace(t, name)
 			checkKnownDifferences(t, name, tr)
+			checkSubsegmentCount(t, name, tr)
 			fixTrace(tr, host, base)
 			got := traces.Render(traces.View{Job: job, Traces: []*traces.Trace{tr}}, traces.Options{Width: 100, Now: time.Unix(base+60, 0)})
 			drawn[name] = got
@@ -173,5 +174,47 @@ func checkKnownDifferences(t *testing.T, tracerName string, tr *traces.Trace) {
 	}
 	if want := tracerName == TracerXRay; bucket != want || sdk != want {
 		t.Errorf("%s: S3 bucket_name %v, segment aws.xray %v; want both %v", tracerName, bucket, sdk, want)
+	}
+}
+
+// checkSubsegmentCount checks that the job segment, as X-Ray returns it,
+// counts the subsegments its trace's tree holds, which is how trace knows
+// it waits for no more: the X-Ray SDK writes the count in its batchxray
+// metadata namespace; OpenTelemetry's root span carries it as the attribute
+// batchxray.subsegments, which the mapping keeps in the default namespace.
+func checkSubsegmentCount(t *testing.T, tracerName string, tr *traces.Trace) {
+	t.Helper()
+	var seg *traces.Span
+	tr.Walk(func(s *traces.Span, _ int) {
+		if s.Segment && s.Name == "BatchJob" {
+			seg = s
+		}
+	})
+	if seg == nil {
+		t.Fatalf("%s: no BatchJob segment", tracerName)
+	}
+	var subs func(*traces.Span) int
+	subs = func(s *traces.Span) int {
+		n := 0
+		for _, c := range s.Children {
+			if !c.Segment {
+				n += 1 + subs(c)
+			}
+		}
+		return n
+	}
+	var count any
+	for _, d := range tr.Documents {
+		if d.ID != seg.ID {
+			continue
+		}
+		if tracerName == TracerXRay {
+			count = d.Metadata[metadataNamespace][subsegmentsKey]
+		} else {
+			count = d.Metadata["default"][metadataNamespace+"."+subsegmentsKey]
+		}
+	}
+	if want := subs(seg); count != float64(want) {
+		t.Errorf("%s: the job segment counts %v subsegments, its tree holds %d", tracerName, count, want)
 	}
 }

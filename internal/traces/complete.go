@@ -10,14 +10,21 @@ import (
 	"github.com/batchxray/batchxray/internal/waiter"
 )
 
-// The complete segment's count of every subsegment in its tree
-// (metadata batchxray.subsegments, written by internal/jobrunner): those sent
-// before it as documents of their own, with what they embed, and those it
-// embeds. Once streamed, a subsegment is neither embedded in nor listed by
-// its segment, so the count is how a reader knows it has them all.
+// The complete segment's count of every subsegment in its tree, written by
+// internal/jobrunner: those sent before it as documents of their own, with
+// what they embed, and those it embeds. Once streamed, a subsegment is
+// neither embedded in nor listed by its segment, so the count is how a
+// reader knows it has them all. The X-Ray SDK's segment has it in its
+// batchxray metadata namespace (key subsegments). OpenTelemetry's root span
+// carries it as the attribute batchxray.subsegments, not listed in
+// aws.xray.annotations, which AWS's OpenTelemetry-to-X-Ray mapping (the
+// CloudWatch agent's and ADOT's awsxray exporter, X-Ray's OTLP endpoint)
+// keeps as metadata in the default namespace under its full key.
 const (
 	metadataNamespace = "batchxray"
 	subsegmentsKey    = "subsegments"
+	defaultNamespace  = "default"
+	otelSubsegments   = metadataNamespace + "." + subsegmentsKey
 )
 
 // exitKilled is the exit code of a process killed by SIGKILL (128 + 9), as
@@ -145,13 +152,16 @@ func subsegments(s *Span) int {
 }
 
 // subsegmentCount is the complete segment's count of the subsegments in
-// its tree, and whether it has one (other tracers and SDKs send none).
+// its tree, from either tracer, and whether it has one (other SDKs send
+// none).
 func subsegmentCount(d Document) (int, bool) {
-	switch n := d.Metadata[metadataNamespace][subsegmentsKey].(type) {
-	case float64:
-		return int(n), true
-	case int:
-		return n, true
+	for _, n := range []any{d.Metadata[metadataNamespace][subsegmentsKey], d.Metadata[defaultNamespace][otelSubsegments]} {
+		switch n := n.(type) {
+		case float64:
+			return int(n), true
+		case int:
+			return n, true
+		}
 	}
 	return 0, false
 }

@@ -1,9 +1,14 @@
 package traces
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/xray"
 	"github.com/google/go-cmp/cmp"
 	"github.com/jonboulle/clockwork"
+	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
+	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/batchxray/batchxray/internal/jobs"
 	"github.com/batchxray/batchxray/internal/localaws"
@@ -29,7 +39,10 @@ const oomReason = "OutOfMemoryError: Container killed due to memory usage"
 // what the segment says it holds, and not at all for an attempt Batch
 // killed, whose complete segment never comes. Each case is the order and the
 // times the documents reach the stand-in's X-Ray, over real HTTP, and
-// where the clock stands when trace looks.
+// where the clock stands when trace looks. A job traced with OpenTelemetry
+// sends no in-progress segment and its count as a span attribute: its
+// spans go by OTLP to the stand-in's host-agent receiver and through its
+// OpenTelemetry-to-X-Ray mapping, as on a host with the CloudWatch agent.
 func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 	const delay = 3 * time.Second
 	type arrival struct {
@@ -58,6 +71,10 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 		// slept lateAfter: after the first retrieval completed.
 		late      []string
 		lateAfter time.Duration
+		// otel sends the job's spans by OTLP to the host agent's receiver
+		// (the root span "complete" and its child "fetch"; OpenTelemetry
+		// sends nothing in progress), through the stand-in's mapping.
+		otel bool
 	}{
 		{
 			name:     "the streamed subsegment indexed after the complete segment",
@@ -84,6 +101,24 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 			wantFrom: "complete", wantSubs: []string{"fetch"}, wantSlept: [2]time.Duration{time.Second, 20 * time.Second},
 		},
 		{
+			name:     "OpenTelemetry: the child span indexed after the root span",
+			arrivals: []arrival{{"complete", 0}, {"fetch", time.Second}},
+			look:     delay - 500*time.Millisecond, exit: 0, tagged: true, wait: 30 * time.Second, otel: true,
+			wantFrom: "complete", wantSubs: []string{"fetch"}, wantSlept: [2]time.Duration{500 * time.Millisecond, 10 * time.Second},
+		},
+		{
+			name:     "OpenTelemetry: the same, found by search",
+			arrivals: []arrival{{"complete", 0}, {"fetch", time.Second}},
+			look:     delay - 500*time.Millisecond, exit: 0, wait: 30 * time.Second, otel: true,
+			wantFrom: "complete", wantSubs: []string{"fetch"}, wantSlept: [2]time.Duration{500 * time.Millisecond, 10 * time.Second},
+		},
+		{
+			name:     "OpenTelemetry: both indexed, no wait",
+			arrivals: []arrival{{"fetch", 0}, {"complete", time.Second}},
+			look:     delay, exit: 0, tagged: true, wait: 30 * time.Second, otel: true,
+			wantFrom: "complete", wantSubs: []string{"fetch"},
+		},
+		{
 			name:     "killed for its memory: no wait",
 			arrivals: []arrival{{"in progress", 0}, {"fetch", 5 * time.Second}},
 			look:     delay, exit: 137, reason: oomReason, tagged: true, wait: 30 * time.Second,
@@ -106,16 +141,31 @@ func TestLookupWaitsForTheWholeTrace(t *testing.T) {
 			if tc.cwl {
 				xcfg = xraysvc.Config{Destination: xraysvc.DestinationCloudWatchLogs, IndexingPercentage: -1, RetrievalDelay: time.Second}
 			}
-			_, cfg := localawstest.Start(t, localaws.Options{Clock: clock, XRay: xcfg})
+			srv, cfg := localawstest.Start(t, localaws.Options{Clock: clock, XRay: xcfg})
 			xc := xray.NewFromConfig(cfg)
 			trace := fmt.Sprintf("1-%08x-%024x", byIDStart, i+1)
 			docs := attemptDocuments(trace, "job-1")
-			for _, a := range tc.arrivals {
-				clock.Advance(a.after)
-				in := &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{docs[a.doc]}}
-				if a.doc == "in progress" {
-					in.TraceSegmentDocuments = append(in.TraceSegmentDocuments, docs["submit"])
+			var otlp string
+			if tc.otel {
+				addr, err := srv.StartOTLP("127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
 				}
+				otlp = "http://" + addr + xraysvc.OTLPPath
+			}
+			for n, a := range tc.arrivals {
+				clock.Advance(a.after)
+				if n == 0 {
+					// submit's root, sent before the job starts.
+					if _, err := xc.PutTraceSegments(context.Background(), &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{docs["submit"]}}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tc.otel {
+					exportSpan(t, otlp, attemptSpan(trace, a.doc))
+					continue
+				}
+				in := &xray.PutTraceSegmentsInput{TraceSegmentDocuments: []string{docs[a.doc]}}
 				if _, err := xc.PutTraceSegments(context.Background(), in); err != nil {
 					t.Fatal(err)
 				}
@@ -210,5 +260,55 @@ func attemptDocuments(trace, jobID string) map[string]string {
 		"in progress": enc(seg(false)),
 		"complete":    enc(seg(true)),
 		"fetch":       enc(map[string]any{"type": "subsegment", "name": "fetch", "id": "aaaaaaaaaaaaaaa2", "parent_id": "aaaaaaaaaaaaaaa1", "trace_id": trace, "start_time": byIDStart + 2, "end_time": byIDStart + 3}),
+	}
+}
+
+// attemptSpan is what one attempt traced with OpenTelemetry exports, as
+// OTLP spans, by name: the root span "complete" (a SERVER span under
+// submit's segment, the service BatchJob, counting its one child as
+// internal/jobrunner's root does) and its child "fetch"; the same IDs and
+// times as attemptDocuments.
+func attemptSpan(trace, name string) *tracepb.Span {
+	tid, _ := hex.DecodeString(strings.ReplaceAll(strings.TrimPrefix(trace, "1-"), "-", ""))
+	id := func(s string) []byte { b, _ := hex.DecodeString(s); return b }
+	ns := func(sec float64) uint64 { return uint64(sec * 1e9) }
+	str := func(k, v string) *commonpb.KeyValue {
+		return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
+	}
+	num := func(k string, v int64) *commonpb.KeyValue {
+		return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_IntValue{IntValue: v}}}
+	}
+	if name == "fetch" {
+		return &tracepb.Span{TraceId: tid, SpanId: id("aaaaaaaaaaaaaaa2"), ParentSpanId: id("aaaaaaaaaaaaaaa1"), Name: "fetch",
+			Kind: tracepb.Span_SPAN_KIND_INTERNAL, StartTimeUnixNano: ns(byIDStart + 2), EndTimeUnixNano: ns(byIDStart + 3)}
+	}
+	listed := &commonpb.KeyValue{Key: "aws.xray.annotations", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_ArrayValue{ArrayValue: &commonpb.ArrayValue{
+		Values: []*commonpb.AnyValue{{Value: &commonpb.AnyValue_StringValue{StringValue: "job_id"}}, {Value: &commonpb.AnyValue_StringValue{StringValue: "attempt"}}},
+	}}}}
+	return &tracepb.Span{TraceId: tid, SpanId: id("aaaaaaaaaaaaaaa1"), ParentSpanId: id("aaaaaaaaaaaaaaa0"), Name: "BatchJob",
+		Kind: tracepb.Span_SPAN_KIND_SERVER, StartTimeUnixNano: ns(byIDStart + 1), EndTimeUnixNano: ns(byIDStart + 4),
+		Attributes: []*commonpb.KeyValue{str("job_id", "job-1"), num("attempt", 1), listed, num(otelSubsegments, 1)}}
+}
+
+// exportSpan posts sp to the OTLP/HTTP receiver at url, protobuf encoded,
+// as the OpenTelemetry SDK's exporter does, from the service BatchJob.
+func exportSpan(t *testing.T, url string, sp *tracepb.Span) {
+	t.Helper()
+	body, err := proto.Marshal(&coltracepb.ExportTraceServiceRequest{ResourceSpans: []*tracepb.ResourceSpans{{
+		Resource:   &resourcepb.Resource{Attributes: []*commonpb.KeyValue{{Key: "service.name", Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: "BatchJob"}}}}},
+		ScopeSpans: []*tracepb.ScopeSpans{{Spans: []*tracepb.Span{sp}}},
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(url, "application/x-protobuf", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out coltracepb.ExportTraceServiceResponse
+	b, _ := io.ReadAll(resp.Body)
+	if err := proto.Unmarshal(b, &out); resp.StatusCode != http.StatusOK || err != nil || out.PartialSuccess.GetRejectedSpans() != 0 {
+		t.Fatalf("export %s: %s %v %v", sp.Name, resp.Status, err, out.PartialSuccess)
 	}
 }

@@ -11,8 +11,9 @@
 // expect, find them, hand each child its own, and for a job that has ended
 // wait until X-Ray returns each trace whole: every attempt's segment
 // complete unless Batch killed the attempt, with the subsegments its
-// segment counts (X-Ray indexes each document on its own, so a trace read
-// moments after the job ended can lack some).
+// segment counts, whichever tracer wrote the count (X-Ray indexes each
+// document on its own, so a trace read moments after the job ended can
+// lack some).
 //
 // Finding (Finder) queries GetTraceSummaries on the job's annotation over
 // windows of at most a day around the job, fetches with BatchGetTraces, and

@@ -87,9 +87,14 @@ func takeString(attrs map[string]any, keys ...string) string {
 //   - HTTP attributes (old and new semantic conventions) fill http;
 //   - an HTTP status 429 is throttle and error, other 4xx error, 5xx
 //     fault; otherwise an ERROR status is fault;
-//   - the attributes listed in aws.xray.annotations are annotations (key
-//     characters other than letters, digits and _ become _), every other
-//     attribute is metadata in the default namespace.
+//   - the attributes listed in aws.xray.annotations (an array of strings)
+//     are annotations (key characters other than letters, digits and _
+//     become _), or dropped when their value is no string, number or
+//     bool; every other attribute is metadata in the default namespace,
+//     under its full key (batchxray.subsegments stays that one key, in
+//     namespace default, not batchxray). The awsxray exporter has options
+//     (indexed_attributes, index_all_attributes) that make more of them
+//     annotations; the agent's and X-Ray's defaults set neither.
 func spanToSegment(sp *tracepb.Span, resource map[string]any) ([]byte, error) {
 	if len(sp.TraceId) != 16 || len(sp.SpanId) != 8 {
 		return nil, errors.New("trace ID must be 16 bytes and span ID 8")
@@ -202,26 +207,24 @@ func spanToSegment(sp *tracepb.Span, resource map[string]any) ([]byte, error) {
 
 	// Annotations and metadata.
 	listed := map[string]bool{}
-	switch keys := take(attrs, "aws.xray.annotations").(type) {
-	case []any:
+	if keys, ok := attrs["aws.xray.annotations"].([]any); ok {
+		delete(attrs, "aws.xray.annotations")
 		for _, k := range keys {
 			if s, ok := k.(string); ok {
 				listed[s] = true
 			}
 		}
-	case string:
-		listed[keys] = true
 	}
 	annotations, metadata := map[string]any{}, map[string]any{}
 	for k, v := range attrs {
+		if !listed[k] {
+			metadata[k] = v
+			continue
+		}
 		switch v.(type) {
 		case string, bool, float64:
-			if listed[k] {
-				annotations[sanitizeAnnotationKey(k)] = v
-				continue
-			}
+			annotations[sanitizeAnnotationKey(k)] = v
 		}
-		metadata[k] = v
 	}
 	if len(annotations) > 0 {
 		doc["annotations"] = annotations
