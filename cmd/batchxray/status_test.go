@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -24,19 +25,35 @@ import (
 )
 
 // makeStack creates the Batch part of a stack on the stand-in with the SDK,
-// as `up` would but without the image, network and bucket that `up` needs:
-// an instance profile, a VALID compute environment, a VALID queue, and a job
-// definition running `batchxray job` that carries the stack's tag.
+// as `up` would but without the network and bucket that `up` needs: the
+// job image (stackJobImage, pushed to the stack's ECR repository, so that
+// the stand-in checks every job's command against it as ECS would), an
+// instance profile, a VALID compute environment, a VALID queue, and a job
+// definition running `batchxray job` in that image that carries the
+// stack's tag.
 func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) error {
 	names, err := provision.NamesFor(stack, "000000000000", cfg.Region)
 	if err != nil {
 		return err
 	}
 	ic, c := iam.NewFromConfig(cfg), batch.NewFromConfig(cfg)
+	var imageRef string
 	steps := []struct {
 		what string
 		do   func() error
 	}{
+		{"push the job image", func() error {
+			img, err := stackJobImage()
+			if err != nil {
+				return err
+			}
+			ref, opts, err := standInRepository(ctx, cfg, names.Repository+":mkstack")
+			if err != nil {
+				return err
+			}
+			imageRef = ref.String()
+			return remote.Write(ref, img, opts...)
+		}},
 		{"create role", func() error {
 			_, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(names.InstanceRole), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 			return err
@@ -92,7 +109,7 @@ func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) er
 				JobDefinitionName: aws.String(names.JobDefinition),
 				Type:              types.JobDefinitionTypeContainer,
 				ContainerProperties: &types.ContainerProperties{
-					Image:   aws.String("batchxray:local"),
+					Image:   aws.String(imageRef),
 					Command: []string{"batchxray", "job"},
 					ResourceRequirements: []types.ResourceRequirement{
 						{Type: types.ResourceTypeVcpu, Value: aws.String("1")},
