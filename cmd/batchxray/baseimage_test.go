@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -31,6 +32,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/batchxray/batchxray/internal/image"
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 )
 
 // cmdPushImage is the script command `pushimage KIND REPO:TAG VAR`: it
@@ -206,4 +209,36 @@ func asArch(bin []byte, arch string) []byte {
 	machine := map[string]uint16{"amd64": 62, "arm64": 183}[arch]
 	binary.LittleEndian.PutUint16(out[18:], machine)
 	return out
+}
+
+// BenchmarkStackJobImage measures what the job image adds to each mkstack:
+// "push" is one push of the built image to a new repository on the
+// stand-in, as each script's stack does; "build" is the build that
+// stackJobImage does once per test process instead of once a push.
+func BenchmarkStackJobImage(b *testing.B) {
+	b.Run("push", func(b *testing.B) {
+		_, cfg := localawstest.Start(b, localaws.Options{})
+		ctx := context.Background()
+		if _, err := stackJobImage(); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := pushStackJobImage(ctx, cfg, fmt.Sprintf("batchxray/bench-%d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			img, err := userJobImage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := img.Digest(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -42,17 +42,9 @@ func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) er
 		what string
 		do   func() error
 	}{
-		{"push the job image", func() error {
-			img, err := stackJobImage()
-			if err != nil {
-				return err
-			}
-			ref, opts, err := standInRepository(ctx, cfg, names.Repository+":mkstack")
-			if err != nil {
-				return err
-			}
-			imageRef = ref.String()
-			return remote.Write(ref, img, opts...)
+		{"push the job image", func() (err error) {
+			imageRef, err = pushStackJobImage(ctx, cfg, names.Repository)
+			return err
 		}},
 		{"create role", func() error {
 			_, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(names.InstanceRole), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
@@ -128,6 +120,20 @@ func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) er
 		}
 	}
 	return nil
+}
+
+// pushStackJobImage pushes stackJobImage to the stand-in's repository repo
+// (made unless it exists) and returns its reference.
+func pushStackJobImage(ctx context.Context, cfg aws.Config, repo string) (string, error) {
+	img, err := stackJobImage()
+	if err != nil {
+		return "", err
+	}
+	ref, opts, err := standInRepository(ctx, cfg, repo+":mkstack")
+	if err != nil {
+		return "", err
+	}
+	return ref.String(), remote.Write(ref, img, opts...)
 }
 
 func waitVALID(ctx context.Context, status func() (string, error)) error {
