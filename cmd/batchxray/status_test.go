@@ -144,7 +144,9 @@ func waitVALID(ctx context.Context, status func() (string, error)) error {
 }
 
 // cmdMakeStack is the script command `mkstack STACK [MAXVCPUS]`: it makes
-// the stack's Batch resources on the stand-in at $AWS_ENDPOINT_URL.
+// the stack's job image and Batch resources on the stand-in at
+// $AWS_ENDPOINT_URL (makeStack). Its jobs run only what the image holds
+// (userJobImage).
 func cmdMakeStack(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: mkstack STACK [MAXVCPUS]")
