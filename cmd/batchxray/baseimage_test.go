@@ -6,16 +6,21 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
+	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	ecrtypes "github.com/aws/aws-sdk-go-v2/service/ecr/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -27,6 +32,8 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/batchxray/batchxray/internal/image"
+	"github.com/batchxray/batchxray/internal/localaws"
+	"github.com/batchxray/batchxray/internal/localaws/localawstest"
 )
 
 // cmdPushImage is the script command `pushimage KIND REPO:TAG VAR`: it
@@ -39,8 +46,8 @@ import (
 //   - shell-index: the same for linux/amd64 and linux/arm64, an index;
 //   - arm64: the shell base for linux/arm64 only;
 //   - job: a linux/amd64 image for `up --image`: batchxray on its PATH, no
-//     entrypoint, and the commands the scripts run in it (sh, sleep; the
-//     stand-in runs the host's);
+//     entrypoint, and the commands the scripts run in it (userJobImage; the
+//     stand-in runs the host's); mkstack's stacks run the same image;
 //   - release: `make release`'s job image index, built from this binary.
 func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
@@ -54,31 +61,22 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 		config.WithBaseEndpoint(ts.Getenv("AWS_ENDPOINT_URL")),
 	)
 	ts.Check(err)
-	c := ecr.NewFromConfig(cfg)
-	repo, _, _ := strings.Cut(repoTag, ":")
-	if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}); err != nil && !strings.Contains(err.Error(), "RepositoryAlreadyExists") {
-		ts.Fatalf("create repository %s: %v", repo, err)
+	ref, opts, err := standInRepository(ctx, cfg, repoTag)
+	ts.Check(err)
+	must := func(img v1.Image, err error) v1.Image {
+		ts.Check(err)
+		return img
 	}
-	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
-	ts.Check(err)
-	raw, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
-	ts.Check(err)
-	user, pass, _ := strings.Cut(string(raw), ":")
-	u, err := url.Parse(aws.ToString(tok.AuthorizationData[0].ProxyEndpoint))
-	ts.Check(err)
-	ref, err := name.ParseReference(u.Host + "/" + repoTag)
-	ts.Check(err)
-	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: user, Password: pass})}
 
 	switch kind {
 	case "shell":
-		ts.Check(remote.Write(ref, shellBase(ts, "amd64"), opts...))
+		ts.Check(remote.Write(ref, must(shellBase("amd64")), opts...))
 	case "arm64":
-		ts.Check(remote.Write(ref, shellBase(ts, "arm64"), opts...))
+		ts.Check(remote.Write(ref, must(shellBase("arm64")), opts...))
 	case "job":
-		ts.Check(remote.Write(ref, userJobImage(ts), opts...))
+		ts.Check(remote.Write(ref, must(userJobImage()), opts...))
 	case "shell-index":
-		ts.Check(remote.WriteIndex(ref, index(shellBase(ts, "amd64"), shellBase(ts, "arm64")), opts...))
+		ts.Check(remote.WriteIndex(ref, index(must(shellBase("amd64")), must(shellBase("arm64"))), opts...))
 	case "release":
 		exe, err := ownBinary()
 		ts.Check(err)
@@ -93,52 +91,106 @@ func cmdPushImage(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv(envVar, ref.String())
 }
 
+// standInRepository creates the ECR repository of repoTag (REPO:TAG) on
+// the stand-in cfg points at, unless it exists, and returns repoTag's
+// reference in the stand-in's registry with the options that push to it
+// with the registry login ECR gives.
+func standInRepository(ctx context.Context, cfg aws.Config, repoTag string) (name.Reference, []remote.Option, error) {
+	c := ecr.NewFromConfig(cfg)
+	repo, _, _ := strings.Cut(repoTag, ":")
+	if _, err := c.CreateRepository(ctx, &ecr.CreateRepositoryInput{RepositoryName: aws.String(repo)}); err != nil {
+		var exists *ecrtypes.RepositoryAlreadyExistsException
+		if !errors.As(err, &exists) {
+			return nil, nil, fmt.Errorf("create repository %s: %w", repo, err)
+		}
+	}
+	tok, err := c.GetAuthorizationToken(ctx, &ecr.GetAuthorizationTokenInput{})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(tok.AuthorizationData) == 0 {
+		return nil, nil, errors.New("get authorization token: no authorization data")
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(tok.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		return nil, nil, fmt.Errorf("decode the authorization token: %w", err)
+	}
+	user, pass, _ := strings.Cut(string(raw), ":")
+	u, err := url.Parse(aws.ToString(tok.AuthorizationData[0].ProxyEndpoint))
+	if err != nil {
+		return nil, nil, err
+	}
+	ref, err := name.ParseReference(u.Host + "/" + repoTag)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ref, []remote.Option{remote.WithContext(ctx), remote.WithAuth(&authn.Basic{Username: user, Password: pass})}, nil
+}
+
 // shellBase is a small base image for linux/arch with /bin/sh.
-func shellBase(ts *testscript.TestScript, arch string) v1.Image {
-	return testImage(ts, arch, v1.Config{
+func shellBase(arch string) (v1.Image, error) {
+	return testImage(arch, v1.Config{
 		Env: []string{"PATH=/usr/local/bin:/usr/bin:/bin"},
 		Cmd: []string{"sh", "-c", "echo base command ran"},
 	}, "bin/", "usr/", "usr/local/", "usr/local/bin/", "tmp/", "bin/sh")
 }
 
-// userJobImage is an image that holds batchxray, as --image wants, and sh and
-// sleep: each a stand-in file the stand-in finds and runs as the host's.
-func userJobImage(ts *testscript.TestScript) v1.Image {
-	return testImage(ts, "amd64", v1.Config{Env: []string{"PATH=/usr/local/bin:/bin"}},
-		"usr/local/bin/batchxray", "bin/sh", "bin/sleep")
+// userJobImage is an image that holds batchxray, as --image wants, and
+// exactly the commands the scripts' jobs run in it: sh, and what their
+// shells run that is not a builtin (sleep, seq), and true. Each is a
+// stand-in file the stand-in finds and runs as the host's. mkstack's
+// stacks run it too (stackJobImage).
+func userJobImage() (v1.Image, error) {
+	return testImage("amd64", v1.Config{Env: []string{"PATH=/usr/local/bin:/bin"}},
+		"usr/local/bin/batchxray", "bin/sh", "bin/sleep", "bin/seq", "bin/true")
 }
+
+// stackJobImage is userJobImage built once per test process: every mkstack
+// stack pushes it.
+var stackJobImage = sync.OnceValues(userJobImage)
 
 // testImage is a one-layer linux/arch image with config's environment and
 // command, holding each entry: a directory when it ends in "/", else an
 // executable stand-in file (the stand-in runs the host's program of its
 // name).
-func testImage(ts *testscript.TestScript, arch string, config v1.Config, entries ...string) v1.Image {
+func testImage(arch string, config v1.Config, entries ...string) (v1.Image, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
 		if strings.HasSuffix(e, "/") {
-			ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: e, Mode: 0o755}))
+			if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: e, Mode: 0o755}); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		body := []byte("#!/bin/sh\n# a stand-in for " + e + "\n")
-		ts.Check(tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e, Mode: 0o755, Size: int64(len(body))}))
-		_, err := tw.Write(body)
-		ts.Check(err)
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e, Mode: 0o755, Size: int64(len(body))}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(body); err != nil {
+			return nil, err
+		}
 	}
-	ts.Check(tw.Close())
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
 	b := buf.Bytes()
 	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil })
-	ts.Check(err)
+	if err != nil {
+		return nil, err
+	}
 	img, err := mutate.AppendLayers(empty.Image, layer)
-	ts.Check(err)
+	if err != nil {
+		return nil, err
+	}
 	cf, err := img.ConfigFile()
-	ts.Check(err)
+	if err != nil {
+		return nil, err
+	}
 	cf = cf.DeepCopy()
 	cf.OS, cf.Architecture = "linux", arch
 	cf.Config.Env, cf.Config.Cmd = config.Env, config.Cmd
-	img, err = mutate.ConfigFile(img, cf)
-	ts.Check(err)
-	return img
+	return mutate.ConfigFile(img, cf)
 }
 
 // index is an image index of amd64 and arm64.
@@ -157,4 +209,36 @@ func asArch(bin []byte, arch string) []byte {
 	machine := map[string]uint16{"amd64": 62, "arm64": 183}[arch]
 	binary.LittleEndian.PutUint16(out[18:], machine)
 	return out
+}
+
+// BenchmarkStackJobImage measures what the job image adds to each mkstack:
+// "push" is one push of the built image to a new repository on the
+// stand-in, as each script's stack does; "build" is the build that
+// stackJobImage does once per test process instead of once a push.
+func BenchmarkStackJobImage(b *testing.B) {
+	b.Run("push", func(b *testing.B) {
+		_, cfg := localawstest.Start(b, localaws.Options{})
+		ctx := context.Background()
+		if _, err := stackJobImage(); err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			i++
+			if _, err := pushStackJobImage(ctx, cfg, fmt.Sprintf("batchxray/bench-%d", i)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("build", func(b *testing.B) {
+		for b.Loop() {
+			img, err := userJobImage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := img.Digest(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -24,19 +25,27 @@ import (
 )
 
 // makeStack creates the Batch part of a stack on the stand-in with the SDK,
-// as `up` would but without the image, network and bucket that `up` needs:
-// an instance profile, a VALID compute environment, a VALID queue, and a job
-// definition running `batchxray job` that carries the stack's tag.
+// as `up` would but without the network and bucket that `up` needs: the
+// job image (stackJobImage, pushed to the stack's ECR repository, so that
+// the stand-in checks every job's command against it as ECS would), an
+// instance profile, a VALID compute environment, a VALID queue, and a job
+// definition running `batchxray job` in that image that carries the
+// stack's tag.
 func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) error {
 	names, err := provision.NamesFor(stack, "000000000000", cfg.Region)
 	if err != nil {
 		return err
 	}
 	ic, c := iam.NewFromConfig(cfg), batch.NewFromConfig(cfg)
+	var imageRef string
 	steps := []struct {
 		what string
 		do   func() error
 	}{
+		{"push the job image", func() (err error) {
+			imageRef, err = pushStackJobImage(ctx, cfg, names.Repository)
+			return err
+		}},
 		{"create role", func() error {
 			_, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(names.InstanceRole), AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
 			return err
@@ -92,7 +101,7 @@ func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) er
 				JobDefinitionName: aws.String(names.JobDefinition),
 				Type:              types.JobDefinitionTypeContainer,
 				ContainerProperties: &types.ContainerProperties{
-					Image:   aws.String("batchxray:local"),
+					Image:   aws.String(imageRef),
 					Command: []string{"batchxray", "job"},
 					ResourceRequirements: []types.ResourceRequirement{
 						{Type: types.ResourceTypeVcpu, Value: aws.String("1")},
@@ -113,6 +122,20 @@ func makeStack(ctx context.Context, cfg aws.Config, stack string, maxv int32) er
 	return nil
 }
 
+// pushStackJobImage pushes stackJobImage to the stand-in's repository repo
+// (made unless it exists) and returns its reference.
+func pushStackJobImage(ctx context.Context, cfg aws.Config, repo string) (string, error) {
+	img, err := stackJobImage()
+	if err != nil {
+		return "", err
+	}
+	ref, opts, err := standInRepository(ctx, cfg, repo+":mkstack")
+	if err != nil {
+		return "", err
+	}
+	return ref.String(), remote.Write(ref, img, opts...)
+}
+
 func waitVALID(ctx context.Context, status func() (string, error)) error {
 	return waiter.Wait(ctx, "wait for VALID", waiter.Options{MinDelay: 50 * time.Millisecond, MaxDelay: 500 * time.Millisecond, MaxWait: 30 * time.Second}, func(context.Context) (bool, error) {
 		s, err := status()
@@ -121,7 +144,9 @@ func waitVALID(ctx context.Context, status func() (string, error)) error {
 }
 
 // cmdMakeStack is the script command `mkstack STACK [MAXVCPUS]`: it makes
-// the stack's Batch resources on the stand-in at $AWS_ENDPOINT_URL.
+// the stack's job image and Batch resources on the stand-in at
+// $AWS_ENDPOINT_URL (makeStack). Its jobs run only what the image holds
+// (userJobImage).
 func cmdMakeStack(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) < 1 || len(args) > 2 {
 		ts.Fatalf("usage: mkstack STACK [MAXVCPUS]")
