@@ -47,8 +47,8 @@ failure reasons with an example each, the subsegments of their traces by
 name with the heaviest first, and the slowest jobs with the command that
 draws each. Traces are fetched by the ID a job carries, else searched for.
 Each job's states come from the stack's recorded job events where it has
-them (which also know the jobs Batch no longer returns), else from
-DescribeJobs; the report says which.
+them (which also know the jobs Batch no longer returns, in the window or
+named by --jobs), else from DescribeJobs; the report says which.
 
 --html FILE also writes one self-contained page with the same figures, a
 timeline of every job and each job's waterfall a click away.`,

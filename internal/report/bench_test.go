@@ -6,10 +6,12 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/batch"
 	"github.com/aws/aws-sdk-go-v2/service/batch/types"
 	"github.com/aws/aws-sdk-go-v2/service/xray"
@@ -34,11 +36,33 @@ func init() {
 // round trip.
 const benchLatency = 50 * time.Millisecond
 
-// counting counts the calls of each kind made through it.
+// counting counts the calls of each kind made through it, and the
+// GetTraceSummaries pages of each time window.
 type counting struct {
 	BatchAPI
 	XRayAPI
 	list, describe, summaries, get, retrievals, other atomic.Int64
+
+	mu sync.Mutex
+	// pages counts the GetTraceSummaries calls of each window, found
+	// those that returned a summary.
+	pages, found map[[2]time.Time]int
+}
+
+// windows says how the GetTraceSummaries calls spread over their windows:
+// how many windows, how many of them held no trace, and the most pages one
+// window took (pages of a window follow one another).
+func (c *counting) windows() (windows, empty, longest int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for w, n := range c.pages {
+		windows++
+		if c.found[w] == 0 {
+			empty++
+		}
+		longest = max(longest, n)
+	}
+	return windows, empty, longest
 }
 
 func (c *counting) ListJobs(ctx context.Context, in *batch.ListJobsInput, o ...func(*batch.Options)) (*batch.ListJobsOutput, error) {
@@ -53,7 +77,18 @@ func (c *counting) DescribeJobs(ctx context.Context, in *batch.DescribeJobsInput
 
 func (c *counting) GetTraceSummaries(ctx context.Context, in *xray.GetTraceSummariesInput, o ...func(*xray.Options)) (*xray.GetTraceSummariesOutput, error) {
 	c.summaries.Add(1)
-	return c.XRayAPI.GetTraceSummaries(ctx, in, o...)
+	out, err := c.XRayAPI.GetTraceSummaries(ctx, in, o...)
+	w := [2]time.Time{aws.ToTime(in.StartTime), aws.ToTime(in.EndTime)}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pages == nil {
+		c.pages, c.found = map[[2]time.Time]int{}, map[[2]time.Time]int{}
+	}
+	c.pages[w]++
+	if err == nil && len(out.TraceSummaries) > 0 {
+		c.found[w]++
+	}
+	return out, err
 }
 
 func (c *counting) BatchGetTraces(ctx context.Context, in *xray.BatchGetTracesInput, o ...func(*xray.Options)) (*xray.BatchGetTracesOutput, error) {
@@ -100,17 +135,32 @@ func BenchmarkGather(b *testing.B) {
 		return out.Jobs[0].Status == types.JobStatusSucceeded || out.Jobs[0].Status == types.JobStatusFailed, nil
 	})
 	// Every child sends its trace, 50 documents a call as the daemon
-	// batches them.
+	// batches them. A trace begins when its child started, and its ID
+	// carries that second, as the X-Ray SDK mints it: X-Ray searches by
+	// the ID's time.
+	started := make([]time.Time, benchJobs)
+	for i := 0; i < benchJobs; i += MaxDescribe {
+		var ids []string
+		for j := i; j < min(i+MaxDescribe, benchJobs); j++ {
+			ids = append(ids, fmt.Sprintf("%s:%d", parent, j))
+		}
+		out, err := s.bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: ids})
+		if err != nil || len(out.Jobs) != len(ids) {
+			b.Fatalf("describe the children: %v (%d of %d)", err, len(out.Jobs), len(ids))
+		}
+		for _, d := range out.Jobs {
+			started[aws.ToInt32(d.ArrayProperties.Index)] = time.UnixMilli(aws.ToInt64(d.StartedAt))
+		}
+	}
 	var docs []string
 	for i := range benchJobs {
 		id := fmt.Sprintf("%s:%d", parent, i)
-		// The traces spread over the last few minutes, as a workload's do.
-		start := float64(time.Now().Add(-30*time.Second-time.Duration(i)*(4*time.Minute)/time.Duration(benchJobs)).UnixNano()) / 1e9
+		start := float64(started[i].UnixNano()) / 1e9
 		docs = append(docs, fmt.Sprintf(`{"name":"BatchJob","id":"%016x","trace_id":"1-%08x-%024x","start_time":%f,"end_time":%f,`+
 			`"annotations":{"job_id":%q,"job_queue":%q},"subsegments":[`+
 			`{"name":"S3","id":"%016x","namespace":"aws","start_time":%f,"end_time":%f},`+
 			`{"name":"example.com","id":"%016x","namespace":"remote","start_time":%f,"end_time":%f}]}`,
-			i+1, time.Now().Unix(), i, start, start+2, id, testQueue, 1<<40+i, start+0.1, start+0.5, 1<<41+i, start+0.5, start+0.9))
+			i+1, started[i].Unix(), i, start, start+2, id, testQueue, 1<<40+i, start+0.1, start+0.5, 1<<41+i, start+0.5, start+0.9))
 	}
 	for i := 0; i < len(docs); i += 50 {
 		if _, err := s.xc.PutTraceSegments(ctx, &xray.PutTraceSegmentsInput{TraceSegmentDocuments: docs[i:min(i+50, len(docs))]}); err != nil {
@@ -158,4 +208,6 @@ func BenchmarkGather(b *testing.B) {
 	b.ReportMetric(float64(allocated)/float64(benchJobs), "alloc-B/job")
 	b.ReportMetric(float64(int64(kept.HeapAlloc)-int64(before.HeapAlloc))/float64(benchJobs), "kept-B/job")
 	b.Logf("calls: ListJobs %d, DescribeJobs %d, GetTraceSummaries %d, BatchGetTraces %d, StartTraceRetrieval %d, others %d", c.list.Load(), c.describe.Load(), c.summaries.Load(), c.get.Load(), c.retrievals.Load(), c.other.Load())
+	windows, empty, longest := c.windows()
+	b.Logf("GetTraceSummaries windows: %d, %d of them empty, at most %d pages in one", windows, empty, longest)
 }

@@ -43,19 +43,24 @@ type Source struct {
 const eventsSlack = time.Minute
 
 // withEvents puts on the jobs the transitions the stack recorded for them
-// and, over a window, adds the jobs Batch no longer returns whose events
-// are in it. With no events group, or one that cannot be read, the jobs
-// stay as DescribeJobs gave them and the source says why.
-func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input) error {
+// and adds the jobs Batch no longer returns that the request asks for,
+// from their events: over a window, those created in it; by ID, the
+// unknown IDs (an array parent's children in its place). Parents are the
+// array parents Batch returned, already counted. It returns the
+// unknown IDs the events do not know either. With no events group, or one
+// that cannot be read, the jobs stay as DescribeJobs gave them, every
+// unknown ID stays unknown, and the source says why.
+func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input, parents, unknown []string) ([]string, error) {
 	if g.Logs == nil || g.EventsGroup == "" {
-		return nil
+		return unknown, nil
 	}
 	in.Source.EventsGroup = g.EventsGroup
 	since := req.Since
 	if len(req.Jobs) > 0 {
+		// A forgotten job's creation is in its events alone: read them all.
 		since = time.Time{}
 		for _, j := range in.Jobs {
-			if since.IsZero() || j.CreatedAt.Before(since) {
+			if len(unknown) == 0 && (since.IsZero() || j.CreatedAt.Before(since)) {
 				since = j.CreatedAt
 			}
 		}
@@ -70,15 +75,18 @@ func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input) error
 	case errors.As(err, &missing):
 		in.Source.Unread = "no log group " + g.EventsGroup
 		done("the stack records no job events (" + in.Source.Unread + ")")
-		return nil
+		return unknown, nil
 	case err != nil && ctx.Err() == nil:
 		in.Source.Unread = err.Error()
 		done("could not read the job events")
-		return nil
+		return unknown, nil
 	case err != nil:
-		return err
+		return nil, err
 	}
-	known := make(map[string]bool, len(in.Jobs))
+	known := make(map[string]bool, len(in.Jobs)+len(parents))
+	for _, p := range parents {
+		known[p] = true
+	}
 	for i := range in.Jobs {
 		j := &in.Jobs[i]
 		known[j.ID] = true
@@ -86,23 +94,42 @@ func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input) error
 			in.Source.FromEvents++
 		}
 	}
-	if len(req.Jobs) == 0 {
-		for _, id := range slices.Sorted(maps.Keys(changes)) {
-			if known[id] {
-				continue
-			}
-			j, ok := forgotten(changes[id])
-			if !ok || j.CreatedAt.Before(req.Since) || (!req.Until.IsZero() && j.CreatedAt.After(req.Until)) || !keep(req, j) {
-				continue
-			}
-			applyEvents(&j, changes[id])
-			in.Jobs = append(in.Jobs, j)
-			in.Source.FromEvents++
-			in.Source.Forgotten++
+	asked := make(map[string]bool, len(unknown))
+	for _, id := range unknown {
+		asked[id] = true
+	}
+	// wanted says whether the request asks for a job Batch no longer
+	// returns: the one code path for a window and for IDs.
+	wanted := func(j Job) bool {
+		if len(req.Jobs) > 0 {
+			return asked[j.ID] || asked[j.ArrayJobID]
 		}
+		return !j.CreatedAt.Before(req.Since) && (req.Until.IsZero() || !j.CreatedAt.After(req.Until))
+	}
+	found := map[string]bool{}
+	for _, id := range slices.Sorted(maps.Keys(changes)) {
+		if known[id] {
+			continue
+		}
+		j, parent, ok := forgotten(changes[id])
+		if !ok || !wanted(j) {
+			continue
+		}
+		found[j.ID], found[j.ArrayJobID] = true, true
+		if parent {
+			in.Arrays++
+			continue
+		}
+		if !keep(req, j) {
+			continue
+		}
+		applyEvents(&j, changes[id])
+		in.Jobs = append(in.Jobs, j)
+		in.Source.FromEvents++
+		in.Source.Forgotten++
 	}
 	done(fmt.Sprintf("read the events of %s (%d Batch no longer returns)", plural(in.Source.FromEvents, "job"), in.Source.Forgotten))
-	return nil
+	return slices.DeleteFunc(unknown, func(id string) bool { return found[id] }), nil
 }
 
 // applyEvents puts the recorded changes on the job as its transitions.
@@ -120,13 +147,14 @@ func applyEvents(j *Job, cs []events.Change) bool {
 }
 
 // forgotten is a job Batch no longer returns, from the JobDetail its last
-// recorded event carries. An array parent is not a job the report counts.
-func forgotten(cs []events.Change) (Job, bool) {
+// recorded event carries; parent is set for an array parent, which is not
+// a job the report counts (its children are).
+func forgotten(cs []events.Change) (j Job, parent, ok bool) {
 	var d btypes.JobDetail
-	if len(cs) == 0 || json.Unmarshal(cs[len(cs)-1].Detail, &d) != nil || d.JobId == nil || IsArrayParent(d) {
-		return Job{}, false
+	if len(cs) == 0 || json.Unmarshal(cs[len(cs)-1].Detail, &d) != nil || d.JobId == nil {
+		return Job{}, false, false
 	}
-	j := FromDetail(d)
+	j = FromDetail(d)
 	j.Forgotten = true
-	return j, true
+	return j, IsArrayParent(d), true
 }

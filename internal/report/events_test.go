@@ -3,6 +3,8 @@ package report
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -99,13 +101,17 @@ func detail(id, name string, status btypes.JobStatus) btypes.JobDetail {
 // event is the recorded Batch Job State Change of d entering state at sec.
 func event(t *testing.T, eventID string, d btypes.JobDetail, state btypes.JobStatus, sec float64) string {
 	d.Status = state
+	detail := map[string]any{
+		"jobId": d.JobId, "jobName": d.JobName, "status": d.Status, "createdAt": d.CreatedAt,
+		"startedAt": d.StartedAt, "stoppedAt": d.StoppedAt,
+		"attempts": []map[string]any{{"startedAt": d.StartedAt, "stoppedAt": d.StoppedAt, "container": map[string]any{"exitCode": 0}}},
+	}
+	if a := d.ArrayProperties; a != nil {
+		detail["arrayProperties"] = map[string]any{"size": a.Size, "index": a.Index}
+	}
 	b, err := json.Marshal(map[string]any{
 		"id": eventID, "detail-type": "Batch Job State Change", "source": "aws.batch",
-		"time": at(sec).Format(time.RFC3339), "detail": map[string]any{
-			"jobId": d.JobId, "jobName": d.JobName, "status": d.Status, "createdAt": d.CreatedAt,
-			"startedAt": d.StartedAt, "stoppedAt": d.StoppedAt,
-			"attempts": []map[string]any{{"startedAt": d.StartedAt, "stoppedAt": d.StoppedAt, "container": map[string]any{"exitCode": 0}}},
-		},
+		"time": at(sec).Format(time.RFC3339), "detail": detail,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -183,5 +189,79 @@ func TestGatherReadsTheJobEvents(t *testing.T) {
 	out = Render(Compute(in, now, DefaultSlowest), Options{Width: 100})
 	if want := "states from DescribeJobs (no log group /batchxray/old/events)\n"; !strings.Contains(out, want) {
 		t.Errorf("the report lacks %q:\n%s", want, out)
+	}
+}
+
+// TestGatherJobsByIDFromTheEvents: by ID, a job Batch no longer returns,
+// and a forgotten array parent's children, are rebuilt from their events
+// as over a window; only an ID neither Batch nor the events know is not
+// found, and without the events every forgotten ID is.
+func TestGatherJobsByIDFromTheEvents(t *testing.T) {
+	kept := detail("job-a", "etl-a", btypes.JobStatusSucceeded)
+	gone := detail("job-gone", "etl-gone", btypes.JobStatusSucceeded)
+	parent := detail("arr", "etl-fan", btypes.JobStatusSucceeded)
+	parent.ArrayProperties = &btypes.ArrayPropertiesDetail{Size: aws.Int32(2)}
+	var children []btypes.JobDetail
+	for i := range 2 {
+		c := detail(fmt.Sprintf("arr:%d", i), "etl-fan", btypes.JobStatusSucceeded)
+		c.ArrayProperties = &btypes.ArrayPropertiesDetail{Index: aws.Int32(int32(i))}
+		children = append(children, c)
+	}
+	var evs []string
+	for _, d := range append([]btypes.JobDetail{kept, gone, parent}, children...) {
+		id := aws.ToString(d.JobId)
+		evs = append(evs,
+			event(t, id+"-1", d, btypes.JobStatusRunnable, 10),
+			event(t, id+"-2", d, btypes.JobStatusStarting, 30),
+			event(t, id+"-3", d, btypes.JobStatusSucceeded, 50))
+	}
+	now := at(120)
+	const group = "/batchxray/demo/events"
+	newGatherer := func(group string) (*Gatherer, *fakeBatch, *fakeLogs) {
+		bc := &fakeBatch{jobs: []btypes.JobDetail{kept}}
+		logs := &fakeLogs{t: t, group: "/batchxray/demo/events", events: evs}
+		return &Gatherer{Batch: bc, XRay: &fakeXRay{}, Clock: clockwork.NewFakeClockAt(now), Logs: logs, EventsGroup: group}, bc, logs
+	}
+
+	g, bc, logs := newGatherer(group)
+	in, err := g.Gather(context.Background(), Request{Queue: "q", Jobs: []string{"job-a", "job-gone", "arr"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bc.describe != 1 || logs.calls != 2 {
+		t.Errorf("calls: DescribeJobs %d, FilterLogEvents %d; want 1 and 2", bc.describe, logs.calls)
+	}
+	var ids []string
+	for _, j := range in.Jobs {
+		ids = append(ids, j.ID)
+		if d, _ := j.QueueWait(now); d != 20*time.Second {
+			t.Errorf("%s waited %s, want 20s (RUNNABLE at 10s to STARTING at 30s)", j.ID, d)
+		}
+	}
+	if diff := cmp.Diff([]string{"arr:0", "arr:1", "job-a", "job-gone"}, ids); diff != "" {
+		t.Errorf("jobs (-want +got):\n%s", diff)
+	}
+	if want := (Source{EventsGroup: group, FromEvents: 4, Forgotten: 3}); in.Source != want || in.Arrays != 1 {
+		t.Errorf("source %+v and %d arrays, want %+v and 1", in.Source, in.Arrays, want)
+	}
+
+	// An ID neither knows: not found, naming it alone.
+	_, err = g.Gather(context.Background(), Request{Queue: "q", Jobs: []string{"job-gone", "no-such-job"}})
+	var nf *NotFoundError
+	if !errors.As(err, &nf) || fmt.Sprint(nf.IDs) != "[no-such-job]" {
+		t.Fatalf("error %v, want not found: no-such-job alone", err)
+	}
+	if want := "not found: no-such-job (neither Batch nor the job events in " + group + " know it"; !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q, want it to start %q", err, want)
+	}
+
+	// A stack that records no events: the forgotten job is not found.
+	g, _, _ = newGatherer("/batchxray/old/events")
+	_, err = g.Gather(context.Background(), Request{Queue: "q", Jobs: []string{"job-a", "job-gone"}})
+	if !errors.As(err, &nf) || fmt.Sprint(nf.IDs) != "[job-gone]" {
+		t.Fatalf("error %v, want not found: job-gone", err)
+	}
+	if want := "the job events could not be read: no log group /batchxray/old/events"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q lacks %q", err, want)
 	}
 }

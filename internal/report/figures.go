@@ -83,7 +83,8 @@ type Failure struct {
 }
 
 // Subsegment is every call of one subsegment name across all traces. Share
-// is its total time over the traces' total (their root segments summed);
+// is its total time over the traces' total (the time their segments cover:
+// submit's root and each attempt's job segment, once where they overlap);
 // nested subsegments count in their parents' time too, so shares can sum
 // past 1.
 type Subsegment struct {
@@ -235,14 +236,11 @@ func subsegments(ts []Trace) []Subsegment {
 	byName := map[string]*acc{}
 	var total float64
 	for _, t := range ts {
+		total += segmentsTime(t.Spans)
 		for _, s := range t.Spans {
-			if s.Depth == 0 {
-				total += s.Duration()
-				continue
-			}
 			if s.Segment {
-				// An inferred or downstream segment is not a call of
-				// this trace's own.
+				// A segment (submit's root, the job's, a downstream
+				// service's) is not a call of this trace's own.
 				continue
 			}
 			a := byName[s.Name]
@@ -268,6 +266,31 @@ func subsegments(ts []Trace) []Subsegment {
 		return cmp.Or(cmp.Compare(b.TotalSeconds, a.TotalSeconds), cmp.Compare(a.Name, b.Name))
 	})
 	return out
+}
+
+// segmentsTime is the time a trace's segments cover, each second once: a
+// job submitted by batchxray has submit's short root segment and, below
+// it, a segment an attempt, so the root alone is not the trace's time.
+func segmentsTime(spans []Span) float64 {
+	type stretch struct{ start, end float64 }
+	var ss []stretch
+	for _, s := range spans {
+		if s.Segment && s.Duration() > 0 {
+			ss = append(ss, stretch{s.Start, s.End})
+		}
+	}
+	slices.SortFunc(ss, func(a, b stretch) int { return cmp.Compare(a.start, b.start) })
+	var total, end float64
+	for _, s := range ss {
+		if s.start > end {
+			end = s.start
+		}
+		if s.end > end {
+			total += s.end - end
+			end = s.end
+		}
+	}
+	return total
 }
 
 func slowestJobs(js []Job, now time.Time, n int) []SlowJob {

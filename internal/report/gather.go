@@ -97,11 +97,11 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 	if len(req.Jobs) == 0 {
 		in.From, in.To = req.Since, req.Until
 	}
-	named, ids, arrays, err := g.jobIDs(ctx, req)
+	named, ids, parents, unknown, err := g.jobIDs(ctx, req)
 	if err != nil {
 		return Input{}, err
 	}
-	in.Arrays = arrays
+	in.Arrays = len(parents)
 	details, err := g.describe(ctx, ids)
 	if err != nil {
 		return Input{}, err
@@ -115,8 +115,13 @@ func (g *Gatherer) Gather(ctx context.Context, req Request) (Input, error) {
 			in.Jobs = append(in.Jobs, j)
 		}
 	}
-	if err := g.withEvents(ctx, req, &in); err != nil {
+	// A job Batch does not return may be one it has forgotten, which the
+	// recorded events still know: not found is what neither knows.
+	if unknown, err = g.withEvents(ctx, req, &in, parents, unknown); err != nil {
 		return Input{}, err
+	}
+	if len(unknown) > 0 {
+		return Input{}, &NotFoundError{IDs: unknown, EventsGroup: in.Source.EventsGroup, Unread: in.Source.Unread}
 	}
 	slices.SortFunc(in.Jobs, func(a, b Job) int {
 		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
@@ -149,13 +154,13 @@ func (g *Gatherer) step(label string) func(line string) {
 
 // jobIDs finds the jobs to report on: the named jobs, already described,
 // or the IDs of the queue's jobs in the window, with the IDs of every array
-// parent's children in place of the parent.
-func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobDetail, ids []string, arrays int, err error) {
-	var parents []string
+// parent's children in place of the parent; parents are the array
+// parents Batch returned, unknown the named IDs it does not return.
+func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobDetail, ids, parents, unknown []string, err error) {
 	if len(req.Jobs) > 0 {
 		details, err := g.describe(ctx, req.Jobs)
 		if err != nil {
-			return nil, nil, 0, err
+			return nil, nil, nil, nil, err
 		}
 		found := map[string]bool{}
 		for _, d := range details {
@@ -167,14 +172,10 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobD
 				named = append(named, d)
 			}
 		}
-		var unknown []string
 		for _, id := range req.Jobs {
 			if !found[id] {
 				unknown = append(unknown, id)
 			}
-		}
-		if len(unknown) > 0 {
-			return nil, nil, 0, &NotFoundError{IDs: unknown}
 		}
 	} else {
 		done := g.step(fmt.Sprintf("listing the jobs of %s", req.Queue))
@@ -184,7 +185,7 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobD
 			Filters: []btypes.KeyValuesPair{{Name: aws.String("AFTER_CREATED_AT"), Values: []string{strconv.FormatInt(req.Since.UnixMilli()-1, 10)}}},
 		})
 		if err != nil {
-			return nil, nil, 0, fmt.Errorf("list the jobs of queue %s: %w", req.Queue, err)
+			return nil, nil, nil, nil, fmt.Errorf("list the jobs of queue %s: %w", req.Queue, err)
 		}
 		for _, s := range sums {
 			if !req.Until.IsZero() && aws.ToInt64(s.CreatedAt) > req.Until.UnixMilli() {
@@ -221,9 +222,9 @@ func (g *Gatherer) jobIDs(ctx context.Context, req Request) (named []btypes.JobD
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, nil, nil, err
 	}
-	return named, ids, len(parents), nil
+	return named, ids, parents, unknown, nil
 }
 
 func listJobs(ctx context.Context, c BatchAPI, in *batch.ListJobsInput) ([]btypes.JobSummary, error) {
@@ -266,11 +267,25 @@ func (g *Gatherer) describe(ctx context.Context, ids []string) ([]btypes.JobDeta
 	return slices.Concat(chunks...), nil
 }
 
-// NotFoundError names job IDs Batch does not know.
-type NotFoundError struct{ IDs []string }
+// NotFoundError names job IDs that neither Batch nor the stack's recorded
+// job events know.
+type NotFoundError struct {
+	IDs []string
+	// EventsGroup is the events log group that was read, "" if none was.
+	EventsGroup string
+	// Unread, when set, is why the events could not be read.
+	Unread string
+}
 
 func (e *NotFoundError) Error() string {
-	return fmt.Sprintf("not found: %s (Batch keeps finished jobs for about 7 days; check the IDs and --region)", strings.Join(e.IDs, ", "))
+	ids := strings.Join(e.IDs, ", ")
+	switch {
+	case e.EventsGroup == "":
+		return fmt.Sprintf("not found: %s (Batch forgets finished jobs after a while; check the IDs and --region)", ids)
+	case e.Unread != "":
+		return fmt.Sprintf("not found: %s (Batch forgets finished jobs after a while, and the job events could not be read: %s)", ids, e.Unread)
+	}
+	return fmt.Sprintf("not found: %s (neither Batch nor the job events in %s know it; check the IDs and --region)", ids, e.EventsGroup)
 }
 
 // NotFound marks the error for exit code 4.

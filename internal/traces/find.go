@@ -305,13 +305,6 @@ type SearchRequest struct {
 	// Keep, when set, keeps only the summaries whose job_id annotation it
 	// accepts: a search over a queue that stands for many jobs' searches.
 	Keep func(jobID string) bool
-	// Windows, above 1, is the least number of windows the range is cut
-	// into, searched Concurrency at a time, so that a long search is not
-	// one long chain of pages (the pages of one window can only be read one
-	// after the other). Otherwise the range is cut only at MaxWindow and
-	// the windows are searched in order. A window is never longer than
-	// MaxWindow, nor shorter than a second.
-	Windows int
 }
 
 // Search lists the IDs of the traces whose summaries match, without
@@ -324,29 +317,14 @@ func (f *Finder) Search(ctx context.Context, s SearchRequest) ([]string, error) 
 	if !end.After(s.Start) {
 		return nil, nil
 	}
-	width, limit := MaxWindow, 1
-	if n := time.Duration(s.Windows); n > 1 {
-		width = max(min(width, (end.Sub(s.Start)+n-1)/n), time.Second)
-		limit = max(f.Concurrency, 1)
-	}
-	windows := Windows(s.Start, end, width)
-	found := make([][]string, len(windows))
-	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(limit)
-	for i, w := range windows {
-		g.Go(func() error {
-			var err error
-			found[i], err = f.window(ctx, s, w)
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
 	seen := map[string]bool{}
 	var ids []string
-	for _, page := range found {
-		for _, id := range page {
+	for _, w := range Windows(s.Start, end, MaxWindow) {
+		found, err := f.window(ctx, s, w)
+		if err != nil {
+			return nil, err
+		}
+		for _, id := range found {
 			if !seen[id] {
 				seen[id] = true
 				ids = append(ids, id)
