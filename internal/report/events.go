@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	btypes "github.com/aws/aws-sdk-go-v2/service/batch/types"
@@ -96,7 +97,7 @@ func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input, paren
 	}
 	asked := make(map[string]bool, len(unknown))
 	for _, id := range unknown {
-		asked[id] = true
+		asked[jobID(id)] = true
 	}
 	// wanted says whether the request asks for a job Batch no longer
 	// returns: the one code path for a window and for IDs.
@@ -129,7 +130,17 @@ func (g *Gatherer) withEvents(ctx context.Context, req Request, in *Input, paren
 		in.Source.Forgotten++
 	}
 	done(fmt.Sprintf("read the events of %s (%d Batch no longer returns)", plural(in.Source.FromEvents, "job"), in.Source.Forgotten))
-	return slices.DeleteFunc(unknown, func(id string) bool { return found[id] }), nil
+	return slices.DeleteFunc(unknown, func(id string) bool { return found[jobID(id)] }), nil
+}
+
+// jobID is the job ID that id names: id itself, or the ID at the end of a
+// job ARN (arn:aws:batch:REGION:ACCOUNT:job/ID), which DescribeJobs takes
+// as well but the events do not carry as the job's ID.
+func jobID(id string) string {
+	if i := strings.LastIndex(id, ":job/"); strings.HasPrefix(id, "arn:") && i >= 0 {
+		return id[i+len(":job/"):]
+	}
+	return id
 }
 
 // applyEvents puts the recorded changes on the job as its transitions.

@@ -245,6 +245,12 @@ func TestGatherJobsByIDFromTheEvents(t *testing.T) {
 		t.Errorf("source %+v and %d arrays, want %+v and 1", in.Source, in.Arrays, want)
 	}
 
+	// A forgotten job named by its ARN is found by the ID in it.
+	in, err = g.Gather(context.Background(), Request{Queue: "q", Jobs: []string{"arn:aws:batch:us-east-1:000000000000:job/job-gone"}})
+	if err != nil || len(in.Jobs) != 1 || in.Jobs[0].ID != "job-gone" {
+		t.Errorf("by ARN: %v, %d jobs, want job-gone from its events", err, len(in.Jobs))
+	}
+
 	// An ID neither knows: not found, naming it alone.
 	_, err = g.Gather(context.Background(), Request{Queue: "q", Jobs: []string{"job-gone", "no-such-job"}})
 	var nf *NotFoundError
