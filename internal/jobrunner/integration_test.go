@@ -64,31 +64,46 @@ func TestJobAgainstTheStandIn(t *testing.T) {
 	if err := srv.XRay().WaitIngested(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
-	xc := xray.NewFromConfig(cfg)
-	sums, err := xc.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{
-		StartTime:        aws.Time(started.Add(-time.Minute)),
-		EndTime:          aws.Time(time.Now().Add(time.Minute)),
-		FilterExpression: aws.String(`annotation.job_id = "integ-1"`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sums.TraceSummaries) != 1 {
-		t.Fatalf("%d traces for job integ-1, want 1", len(sums.TraceSummaries))
-	}
-	traces, err := xc.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{aws.ToString(sums.TraceSummaries[0].Id)}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, stored := jobTraceDocs(ctx, t, cfg, "integ-1", started)
 	var docs strings.Builder
-	for _, tr := range traces.Traces {
-		for _, s := range tr.Segments {
-			docs.WriteString(aws.ToString(s.Document))
-		}
+	for _, d := range stored {
+		docs.WriteString(d)
 	}
 	for _, want := range []string{`"name":"BatchJob"`, `"name":"fetch"`, `"name":"upload"`, `"operation":"PutObject"`, `"bucket_name":"stack-bucket"`} {
 		if !strings.Contains(docs.String(), want) {
 			t.Errorf("the stored trace lacks %s:\n%s", want, docs.String())
 		}
 	}
+}
+
+// jobTraceDocs finds the one trace annotated job_id = jobID since started,
+// as trace finds a job's trace by search, and returns its ID and documents
+// as BatchGetTraces gave them.
+func jobTraceDocs(ctx context.Context, t *testing.T, cfg aws.Config, jobID string, started time.Time) (string, []string) {
+	t.Helper()
+	xc := xray.NewFromConfig(cfg)
+	sums, err := xc.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{
+		StartTime:        aws.Time(started.Add(-time.Minute)),
+		EndTime:          aws.Time(time.Now().Add(time.Minute)),
+		FilterExpression: aws.String(`annotation.job_id = "` + jobID + `"`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sums.TraceSummaries) != 1 {
+		t.Fatalf("%d traces found by annotation.job_id = %q, want 1", len(sums.TraceSummaries), jobID)
+	}
+	id := aws.ToString(sums.TraceSummaries[0].Id)
+	out, err := xc.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{id}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Traces) != 1 {
+		t.Fatalf("BatchGetTraces(%s): %d traces, want 1", id, len(out.Traces))
+	}
+	var docs []string
+	for _, s := range out.Traces[0].Segments {
+		docs = append(docs, aws.ToString(s.Document))
+	}
+	return id, docs
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/xray"
 
 	"github.com/batchxray/batchxray/internal/golden"
 	"github.com/batchxray/batchxray/internal/jobs"
@@ -56,30 +55,7 @@ func sampleJobTrace(t *testing.T, tracerName string) (*traces.Trace, string) {
 	if err := srv.XRay().WaitIngested(ctx, 4); err != nil {
 		t.Fatal(err)
 	}
-	xc := xray.NewFromConfig(cfg)
-	sums, err := xc.GetTraceSummaries(ctx, &xray.GetTraceSummariesInput{
-		StartTime:        aws.Time(started.Add(-time.Minute)),
-		EndTime:          aws.Time(time.Now().Add(time.Minute)),
-		FilterExpression: aws.String(`annotation.job_id = "same-1"`),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(sums.TraceSummaries) != 1 {
-		t.Fatalf("%d traces found by annotation.job_id, want 1", len(sums.TraceSummaries))
-	}
-	id := aws.ToString(sums.TraceSummaries[0].Id)
-	out, err := xc.BatchGetTraces(ctx, &xray.BatchGetTracesInput{TraceIds: []string{id}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(out.Traces) != 1 {
-		t.Fatalf("BatchGetTraces(%s): %d traces, want 1", id, len(out.Traces))
-	}
-	var docs []string
-	for _, s := range out.Traces[0].Segments {
-		docs = append(docs, aws.ToString(s.Document))
-	}
+	id, docs := jobTraceDocs(ctx, t, cfg, "same-1", started)
 	tr, err := traces.ParseTrace(id, docs)
 	if err != nil {
 		t.Fatal(err)
