@@ -163,6 +163,27 @@ func newTraceID(t testing.TB, at time.Time) string {
 }
 
 // putTrace sends the trace a job would: a BatchJob segment with its
+
+// waitEnded waits until Batch has every job of ids SUCCEEDED or FAILED and
+// returns them as DescribeJobs gave them.
+func (s *standIn) waitEnded(t testing.TB, ids []string) []types.JobDetail {
+	t.Helper()
+	var details []types.JobDetail
+	waitFor(t, "the jobs to end", func() (bool, error) {
+		out, err := s.bc.DescribeJobs(context.Background(), &batch.DescribeJobsInput{Jobs: ids})
+		if err != nil {
+			return false, err
+		}
+		details = out.Jobs
+		for _, d := range out.Jobs {
+			if d.Status != types.JobStatusSucceeded && d.Status != types.JobStatusFailed {
+				return false, nil
+			}
+		}
+		return len(out.Jobs) == len(ids), nil
+	})
+	return details
+}
 // annotations and an S3 subsegment, over the job's first attempt.
 func (s *standIn) putTrace(t testing.TB, d types.JobDetail, traceID string) {
 	t.Helper()
@@ -193,20 +214,7 @@ func TestStandInGather(t *testing.T) {
 	arr := s.submit(t, "etl-fan", `test "$AWS_BATCH_JOB_ARRAY_INDEX" != 1`, 1, 3, nil)
 	other := s.submit(t, "other", "exit 0", 1, 0, nil)
 	all := []string{ok, bad, arr + ":0", arr + ":1", arr + ":2", other}
-	var details []types.JobDetail
-	waitFor(t, "the jobs to end", func() (bool, error) {
-		out, err := s.bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: all})
-		if err != nil {
-			return false, err
-		}
-		details = out.Jobs
-		for _, d := range out.Jobs {
-			if d.Status != types.JobStatusSucceeded && d.Status != types.JobStatusFailed {
-				return false, nil
-			}
-		}
-		return len(out.Jobs) == len(all), nil
-	})
+	details := s.waitEnded(t, all)
 	byID := map[string]types.JobDetail{}
 	for _, d := range details {
 		byID[aws.ToString(d.JobId)] = d
@@ -296,20 +304,12 @@ func TestStandInGatherTransactionSearch(t *testing.T) {
 		}
 		all, traceOf[child] = append(all, child), id
 	}
-	var details []types.JobDetail
-	waitFor(t, "the jobs to end", func() (bool, error) {
-		out, err := s.bc.DescribeJobs(ctx, &batch.DescribeJobsInput{Jobs: all})
-		if err != nil {
-			return false, err
+	details := s.waitEnded(t, all)
+	for _, d := range details {
+		if d.Status != types.JobStatusSucceeded {
+			t.Fatalf("job %s %s, want SUCCEEDED", aws.ToString(d.JobId), d.Status)
 		}
-		details = out.Jobs
-		for _, d := range out.Jobs {
-			if d.Status != types.JobStatusSucceeded {
-				return false, nil
-			}
-		}
-		return len(out.Jobs) == len(all), nil
-	})
+	}
 	for _, d := range details {
 		s.putTrace(t, d, traceOf[aws.ToString(d.JobId)])
 	}
