@@ -184,6 +184,7 @@ func (s *standIn) waitEnded(t testing.TB, ids []string) []types.JobDetail {
 	})
 	return details
 }
+
 // annotations and an S3 subsegment, over the job's first attempt.
 func (s *standIn) putTrace(t testing.TB, d types.JobDetail, traceID string) {
 	t.Helper()
