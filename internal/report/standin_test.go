@@ -162,8 +162,6 @@ func newTraceID(t testing.TB, at time.Time) string {
 	return fmt.Sprintf("1-%08x-%s", at.Unix(), hex.EncodeToString(b))
 }
 
-// putTrace sends the trace a job would: a BatchJob segment with its
-
 // waitEnded waits until Batch has every job of ids SUCCEEDED or FAILED and
 // returns them as DescribeJobs gave them.
 func (s *standIn) waitEnded(t testing.TB, ids []string) []types.JobDetail {
@@ -185,6 +183,7 @@ func (s *standIn) waitEnded(t testing.TB, ids []string) []types.JobDetail {
 	return details
 }
 
+// putTrace sends the trace a job would: a BatchJob segment with its
 // annotations and an S3 subsegment, over the job's first attempt.
 func (s *standIn) putTrace(t testing.TB, d types.JobDetail, traceID string) {
 	t.Helper()
